@@ -1,0 +1,158 @@
+package syncs
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store answers questions about the rows of orchestration.sync_history and
+// orchestration.sync_schedule. Every method only reads. Implementations: postgres (the
+// warehouse) and sqlite (the embedded demo); internal/storetest holds the behaviour both
+// must show, row for row.
+//
+// The questions are shaped so that an index can bound each of them on a table of millions
+// of rows; the arithmetic that turns their answers into the dashboard's figures (rates,
+// means, rounding) lives in one place, the dashboard package, so both stores agree.
+type Store interface {
+	// RunningByCRM counts the running rows of each CRM, and how many of them started
+	// before stuckBefore. CRMs without running rows are absent.
+	RunningByCRM(ctx context.Context, stuckBefore time.Time) ([]RunningCount, error)
+
+	// LatestByCRM returns, for every crm_source that has any row, its latest row: the one
+	// with the greatest start_time, ties broken by the greatest id. Messages are not read.
+	LatestByCRM(ctx context.Context) ([]Run, error)
+
+	// LastSuccess returns the greatest finished_at among the source's success rows, and
+	// false when it has none.
+	LastSuccess(ctx context.Context, source string) (time.Time, bool, error)
+
+	// FinishedTotals aggregates the rows that are not running and whose finished_at is at
+	// or after w.From, grouped by day, 24-hour window, CRM and status.
+	FinishedTotals(ctx context.Context, w Window) ([]FinishedGroup, error)
+
+	// StartedByCRM counts, per CRM, the rows whose start_time is in [from, to).
+	StartedByCRM(ctx context.Context, from, to time.Time) ([]CRMCount, error)
+
+	// FailedSince returns the failed rows whose finished_at is at or after from, with
+	// their messages cut (see CutMessage), in no particular order.
+	FailedSince(ctx context.Context, from time.Time) ([]Run, error)
+
+	// RecentFailures returns the limit failed rows with the greatest finished_at (ties: the
+	// greatest id), newest first, messages cut.
+	RecentFailures(ctx context.Context, limit int) ([]Run, error)
+
+	// RecentRuns returns the rows with the greatest start_time (ties: the greatest id),
+	// newest first, messages cut, filtered as the query says.
+	RecentRuns(ctx context.Context, q RecentQuery) ([]Run, error)
+
+	// Schedules returns every row of orchestration.sync_schedule, with the beat
+	// scheduler's last run time where its table exists.
+	Schedules(ctx context.Context) ([]Schedule, error)
+
+	// StartedNear reports which of the probes have a row of their CRM whose start_time is
+	// in [From, To]. The answer has one entry per probe, in order.
+	StartedNear(ctx context.Context, probes []StartProbe) ([]bool, error)
+
+	// Health measures a round trip of a trivial query and counts the server's connections
+	// to the monitored database.
+	Health(ctx context.Context) (DatabaseHealth, error)
+
+	// Close releases the store's connections.
+	Close() error
+}
+
+// ErrUnavailable wraps every error that means the data source could not be reached or
+// did not answer in time, as opposed to a bug or a bad question.
+var ErrUnavailable = errors.New("data source unavailable")
+
+// RunningCount is how many of one CRM's rows are running, and how many of those are stuck.
+type RunningCount struct {
+	CRMSource string
+	Running   int64
+	Stuck     int64
+}
+
+// CRMCount is a count of rows of one CRM.
+type CRMCount struct {
+	CRMSource string
+	Count     int64
+}
+
+// Window is the span FinishedTotals aggregates over.
+//
+// Rows with finished_at ≥ From are read. A row falls on day i when
+// DayBounds[i] ≤ finished_at < DayBounds[i+1]; on no day (-1) otherwise. It is in the
+// 24-hour window when Since ≤ finished_at ≤ Until. From is at most DayBounds[0] and at
+// most Since.
+type Window struct {
+	From      time.Time
+	DayBounds []time.Time
+	Since     time.Time
+	Until     time.Time
+}
+
+// FinishedGroup is one group of FinishedTotals: the rows of one CRM with one canonical
+// status that fall on one day (or none, -1) and are (or are not) in the 24-hour window.
+type FinishedGroup struct {
+	Day       int
+	In24Hours bool
+	CRMSource string
+	Status    string
+	Count     int64
+	// RecordsProcessed is the sum of records_processed (NULLs count as nothing).
+	RecordsProcessed int64
+	// DurationMicros and DurationCount sum the known durations in whole microseconds, the
+	// resolution of both databases, so that means are computed exactly, not in floats.
+	DurationMicros int64
+	DurationCount  int64
+	// LastFinished is the greatest finished_at in the group.
+	LastFinished time.Time
+}
+
+// RecentQuery filters RecentRuns. Empty fields do not filter.
+type RecentQuery struct {
+	Limit     int
+	CRMSource string
+	// Status is canonical: "success" also matches rows written as "completed".
+	Status string
+	// StartedAtOrBefore, when not zero, bounds start_time from above; the caller uses it
+	// to tell the store where a rare CRM's rows begin, so the index scan starts there.
+	StartedAtOrBefore time.Time
+}
+
+// StartProbe asks whether a CRM has a row that started in [From, To].
+type StartProbe struct {
+	CRMSource string
+	From, To  time.Time
+}
+
+// Schedule is one row of orchestration.sync_schedule.
+type Schedule struct {
+	ID             int64
+	Name           string
+	CRMSource      string
+	ModelName      string
+	Mode           string
+	SourceKey      string
+	RecurrenceType string
+	Every          *int64
+	Period         *string
+	Minute         *string
+	Hour           *string
+	DayOfWeek      *string
+	DayOfMonth     *string
+	MonthOfYear    *string
+	StartAt        *time.Time
+	EndAt          *time.Time
+	Enabled        bool
+	// LastRunAt is django-celery-beat's last_run_at for the schedule's periodic task;
+	// nil when the task never ran or the beat table is absent.
+	LastRunAt *time.Time
+}
+
+// DatabaseHealth is what a store measures about its own database.
+type DatabaseHealth struct {
+	ResponseTime    time.Duration
+	ConnectionCount int64
+}
