@@ -42,7 +42,7 @@ func TestParseCrontabExpandsFieldsAsCeleryDoes(t *testing.T) {
 				t.Fatalf("ParseCrontab(%q) = %v, want no error", fields, err)
 			}
 			sets := [5]uint64{c.minutes, c.hours, c.weekdays, c.days, c.months}
-			if got := members(sets[tt.field]); !slices.Equal(got, tt.want) {
+			if got := members64(sets[tt.field]); !slices.Equal(got, tt.want) {
 				t.Errorf("ParseCrontab(%q) field %d = %v, want %v", fields, tt.field, got, tt.want)
 			}
 		})
@@ -151,16 +151,6 @@ func seq(lo, hi int) []int {
 	var out []int
 	for v := lo; v <= hi; v++ {
 		out = append(out, v)
-	}
-	return out
-}
-
-func members(set uint64) []int {
-	var out []int
-	for v := range 64 {
-		if has(set, v) {
-			out = append(out, v)
-		}
 	}
 	return out
 }
