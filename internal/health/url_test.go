@@ -1,0 +1,211 @@
+package health
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+func TestParseRedisURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		url  string
+		want redisEndpoint
+		tls  bool
+	}{
+		{"redis://localhost:6379/0", redisEndpoint{Network: "tcp", Addr: "localhost:6379", Display: "redis://localhost:6379/0"}, false},
+		{"redis://", redisEndpoint{Network: "tcp", Addr: "127.0.0.1:6379", Display: "redis://127.0.0.1:6379/0"}, false},
+		{"redis://redis", redisEndpoint{Network: "tcp", Addr: "redis:6379", Display: "redis://redis:6379/0"}, false},
+		{"redis://:s3cret@broker.internal:6380/3", redisEndpoint{Network: "tcp", Addr: "broker.internal:6380", Password: "s3cret", DB: 3,
+			Display: "redis://:***@broker.internal:6380/3"}, false},
+		{"redis://celery:p%40ss@10.0.0.5/2", redisEndpoint{Network: "tcp", Addr: "10.0.0.5:6379", Username: "celery", Password: "p@ss", DB: 2,
+			Display: "redis://celery:***@10.0.0.5:6379/2"}, false},
+		{"redis://[::1]:7000/1", redisEndpoint{Network: "tcp", Addr: "[::1]:7000", DB: 1, Display: "redis://[::1]:7000/1"}, false},
+		{"redis://host?db=4", redisEndpoint{Network: "tcp", Addr: "host:6379", DB: 4, Display: "redis://host:6379/4"}, false},
+		{"REDIS://host/5", redisEndpoint{Network: "tcp", Addr: "host:6379", DB: 5, Display: "redis://host:6379/5"}, false},
+		{"rediss://:pw@cache.example.com:6380/0?ssl_cert_reqs=required", redisEndpoint{Network: "tcp", Addr: "cache.example.com:6380", Password: "pw",
+			Display: "rediss://:***@cache.example.com:6380/0"}, true},
+		{"rediss://cache.example.com:6380/0?ssl_cert_reqs=CERT_NONE", redisEndpoint{Network: "tcp", Addr: "cache.example.com:6380",
+			Display: "rediss://cache.example.com:6380/0"}, true},
+		{"unix:///var/run/redis/redis.sock?db=2", redisEndpoint{Network: "unix", Addr: "/var/run/redis/redis.sock", DB: 2,
+			Display: "unix:///var/run/redis/redis.sock?db=2"}, false},
+		{"unix://:pw@/tmp/r.sock", redisEndpoint{Network: "unix", Addr: "/tmp/r.sock", Password: "pw", Display: "unix://:***@/tmp/r.sock"}, false},
+		{"redis+socket:///tmp/redis.sock", redisEndpoint{Network: "unix", Addr: "/tmp/redis.sock", Display: "redis+socket:///tmp/redis.sock"}, false},
+		{"redis+socket:///tmp/redis.sock?virtual_host=7", redisEndpoint{Network: "unix", Addr: "/tmp/redis.sock", DB: 7,
+			Display: "redis+socket:///tmp/redis.sock?db=7"}, false},
+		{"socket:///tmp/redis.sock?db=1", redisEndpoint{Network: "unix", Addr: "/tmp/redis.sock", DB: 1, Display: "socket:///tmp/redis.sock?db=1"}, false},
+		{"unix:///tmp/r.sock?password=qs-secret", redisEndpoint{Network: "unix", Addr: "/tmp/r.sock", Password: "qs-secret",
+			Display: "unix://:***@/tmp/r.sock"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			got, err := parseRedisURL(tt.url)
+			if err != nil {
+				t.Fatalf("got error %v, want none", err)
+			}
+			if (got.TLS != nil) != tt.tls {
+				t.Errorf("TLS: got %v, want %v", got.TLS != nil, tt.tls)
+			}
+			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(redisEndpoint{}, "TLS")); diff != "" {
+				t.Errorf("endpoint (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseRedisURLErrorsHideThePassword(t *testing.T) {
+	t.Parallel()
+	const secret = "Hunter2-Secret"
+	for _, raw := range []string{
+		"redis://:" + secret + "@host:notaport/0",
+		"redis://:" + secret + "@host:6379/notadb",
+		"redis://:" + secret + "@host:99999/0",
+		"redis://user:" + secret + "@ho st:6379/0",
+		"redis://:" + secret + "@host%zz/0",
+		"rediss://:" + secret + "@host/0?ssl_cert_reqs=maybe",
+		"rediss://:" + secret + "@host/0?ssl_ca_certs=/nonexistent/ca.pem",
+		"unix://:" + secret + "@",
+		"http://:" + secret + "@host/",
+		"host:6379",
+	} {
+		_, err := parseRedisURL(raw)
+		if err == nil {
+			t.Errorf("%q: got no error, want one", raw)
+			continue
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("%q: error %q contains the password", raw, err)
+		}
+		if _, err := NewMonitor(Config{RedisURL: raw}); err == nil || strings.Contains(err.Error(), secret) {
+			t.Errorf("NewMonitor(RedisURL: %q): got %v, want an error without the password", raw, err)
+		}
+	}
+}
+
+func TestRedisURLFrom(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ redisURL, brokerURL, want string }{
+		{"redis://cache:6379/1", "redis://broker:6379/0", "redis://cache:6379/1"},
+		{"", "redis://:pw@broker:6379/0", "redis://:pw@broker:6379/0"},
+		{"", "rediss://broker:6380/0", "rediss://broker:6380/0"},
+		{"", "redis+socket:///tmp/r.sock", "redis+socket:///tmp/r.sock"},
+		{"", "redis://a:6379/0;redis://b:6379/0", "redis://a:6379/0"},
+		{"", "amqp://guest:guest@rabbit:5672//", ""},
+		{"", "sentinel://s1:26379;sentinel://s2:26379", ""},
+		{"", "", ""},
+		{"  ", "  redis://broker/0 ", "redis://broker/0"},
+	}
+	for _, tt := range tests {
+		if got := RedisURLFrom(tt.redisURL, tt.brokerURL); got != tt.want {
+			t.Errorf("RedisURLFrom(%q, %q): got %q, want %q", tt.redisURL, tt.brokerURL, got, tt.want)
+		}
+	}
+}
+
+func TestRedactText(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, password, want string }{
+		{`dial redis://:pw123@host:6379/0: refused`, "", `dial redis://***@host:6379/0: refused`},
+		{`failed to connect to postgres://app:Secr3t@db:5432/dw`, "", `failed to connect to postgres://***@db:5432/dw`},
+		{`host=db user=app password=Secr3t dbname=dw`, "", `host=db user=app password=*** dbname=dw`},
+		{`GET /v1?api_key=abcd&x=1`, "", `GET /v1?api_key=***&x=1`},
+		{`WRONGPASS for Secr3t`, "Secr3t", `WRONGPASS for ***`},
+		{`nothing to hide`, "", `nothing to hide`},
+	}
+	for _, tt := range tests {
+		if got := redactText(tt.in, tt.password); got != tt.want {
+			t.Errorf("redactText(%q): got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestReason(t *testing.T) {
+	t.Parallel()
+	long := errors.New(strings.Repeat("x", 500))
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{fmt.Errorf("broker unreachable: %w", errTimeout{}), "broker unreachable: timed out after 2s"},
+		{fmt.Errorf("database: %w", errors.Join(errors.New("x"), errTimeout{})), "database: timed out after 2s"},
+		{errors.New("redis unreachable: dial tcp 127.0.0.1:1: connect: connection refused"), "redis unreachable: dial tcp 127.0.0.1:1: connect: connection refused"},
+	}
+	for _, tt := range tests {
+		if got := reason(tt.err, 2*time.Second, ""); got != tt.want {
+			t.Errorf("reason(%v): got %q, want %q", tt.err, got, tt.want)
+		}
+	}
+	if got := reason(long, time.Second, ""); len(got) > maxReasonLen+2 {
+		t.Errorf("reason of a long error: got %d bytes, want at most %d", len(got), maxReasonLen)
+	}
+}
+
+// errTimeout is a net.Error that timed out, as a deadline on a socket produces.
+type errTimeout struct{}
+
+func (errTimeout) Error() string   { return "i/o timeout" }
+func (errTimeout) Timeout() bool   { return true }
+func (errTimeout) Temporary() bool { return true }
+
+func TestNewMonitorNotConfigured(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		cfg       Config
+		wantError string
+	}{
+		{"nothing", Config{}, ""},
+		{"amqp broker", Config{BrokerURL: "amqp://guest:guest@rabbit:5672//"}, "only Redis brokers are supported"},
+		{"pyamqp broker", Config{BrokerURL: "pyamqp://rabbit//"}, "only Redis brokers are supported"},
+		{"sentinel broker", Config{BrokerURL: "sentinel://s1:26379;sentinel://s2:26379"}, "only Redis brokers are supported"},
+		{"sqs broker", Config{BrokerURL: "sqs://"}, "only Redis brokers are supported"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _ := newTestMonitor(t, tt.cfg)
+			for _, rep := range []Report{m.Report(), m.CheckNow(t.Context())} {
+				want := Report{
+					Database: DatabaseReport{Check: Check{Status: StatusNotConfigured}},
+					Redis:    RedisReport{Check: Check{Status: StatusNotConfigured}},
+					Celery:   CeleryReport{Check: Check{Status: StatusNotConfigured, Error: tt.wantError}},
+				}
+				if diff := cmp.Diff(want, rep); diff != "" {
+					t.Errorf("report (-want +got):\n%s", diff)
+				}
+				if strings.Contains(fmt.Sprint(rep), "guest") {
+					t.Errorf("the report shows the broker's credentials: %+v", rep)
+				}
+			}
+		})
+	}
+}
+
+func TestNewMonitorRejects(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		cfg  Config
+	}{
+		{"a negative timeout", Config{Timeout: -time.Second}},
+		{"a negative interval", Config{Interval: -time.Second}},
+		{"a bad broker URL", Config{BrokerURL: "redis://:pw@host:port/0"}},
+		{"an endpoint without a name", Config{Endpoints: []EndpointConfig{{URL: "https://api.example.com/"}}}},
+		{"an endpoint that is not HTTP", Config{Endpoints: []EndpointConfig{{Name: "x", URL: "ftp://example.com/"}}}},
+		{"an endpoint with an impossible status", Config{Endpoints: []EndpointConfig{{Name: "x", URL: "https://example.com/", ExpectedStatus: 1000}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := NewMonitor(tt.cfg); err == nil {
+				t.Errorf("got no error, want one")
+			} else if strings.Contains(err.Error(), ":pw@") {
+				t.Errorf("error %q shows the password", err)
+			}
+		})
+	}
+}
