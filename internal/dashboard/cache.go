@@ -1,0 +1,211 @@
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// cache keeps the figures of each question (a key such as "figures/7") so that viewers
+// read memory, never the warehouse. The warehouse sees at most one computation of a key per
+// refresh interval, however many people watch:
+//
+//   - a key is computed on a request only when it has never been computed; concurrent
+//     requests for it share that one computation;
+//   - after that, the background loop (Run) recomputes the keys that were read recently,
+//     once per interval; requests always get the last figures at once;
+//   - when a recomputation fails, the last good figures stay, marked stale since the
+//     first failure, until a recomputation succeeds.
+type cache struct {
+	interval time.Duration
+	// keepWarm is how long after its last read a key is still recomputed in the
+	// background; pinned keys always are.
+	keepWarm time.Duration
+	// maxEntries bounds memory whatever the mix of parameters requested.
+	maxEntries int
+	timeout    time.Duration
+	now        func() time.Time
+	logger     *slog.Logger
+
+	mu      sync.Mutex
+	entries map[string]*entry
+	// computations counts computations started, for tests and the debug log.
+	computations int64
+}
+
+type entry struct {
+	key      string
+	compute  func(context.Context) (any, time.Time, error)
+	pinned   bool
+	lastRead time.Time
+
+	value      any
+	computedAt time.Time
+	staleSince time.Time
+	lastErr    error
+	failedAt   time.Time
+
+	// running is closed when the computation in flight ends; nil when none is.
+	running chan struct{}
+}
+
+// get returns the figures of key, computing them first if they have never been computed.
+func (c *cache) get(ctx context.Context, key string, compute func(context.Context) (any, time.Time, error)) (any, Meta, error) {
+	c.mu.Lock()
+	e := c.entries[key]
+	if e == nil {
+		c.evictLocked()
+		e = &entry{key: key, compute: compute}
+		c.entries[key] = e
+	}
+	e.lastRead = c.now()
+	if e.value != nil {
+		v, meta := e.value, e.metaLocked()
+		// A value twice the interval old means the background loop is not keeping up (or
+		// not running): refresh in the background, still answering at once.
+		if c.now().Sub(e.computedAt) > 2*c.interval && e.running == nil {
+			c.startLocked(e)
+		}
+		c.mu.Unlock()
+		return v, meta, nil
+	}
+	done := e.running
+	if done == nil {
+		// A source that just failed is not asked again at once for each request that
+		// comes: the retry waits a little, and the requests get the failure meanwhile.
+		if e.lastErr != nil && c.now().Sub(e.failedAt) < c.retryAfter() {
+			err := e.lastErr
+			c.mu.Unlock()
+			return nil, Meta{}, err
+		}
+		done = c.startLocked(e)
+	}
+	c.mu.Unlock()
+
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return nil, Meta{}, ctx.Err()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e.value == nil {
+		if e.lastErr == nil {
+			return nil, Meta{}, errNoFigures
+		}
+		return nil, Meta{}, e.lastErr
+	}
+	return e.value, e.metaLocked(), nil
+}
+
+// pin computes key now and keeps it computed in the background whether or not it is read.
+func (c *cache) pin(key string, compute func(context.Context) (any, time.Time, error)) <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[key]
+	if e == nil {
+		e = &entry{key: key, compute: compute}
+		c.entries[key] = e
+	}
+	e.pinned = true
+	if e.running != nil {
+		return e.running
+	}
+	return c.startLocked(e)
+}
+
+// refresh recomputes, one after another, every key read within keepWarm or pinned, and
+// forgets the others. It returns when all are done or ctx ends.
+func (c *cache) refresh(ctx context.Context) {
+	c.mu.Lock()
+	var waits []<-chan struct{}
+	for key, e := range c.entries {
+		if !e.pinned && c.now().Sub(e.lastRead) > c.keepWarm && e.running == nil {
+			delete(c.entries, key)
+			continue
+		}
+		if e.running == nil && c.now().Sub(e.computedAt) >= c.interval/2 {
+			waits = append(waits, c.startLocked(e))
+		}
+	}
+	c.mu.Unlock()
+	for _, w := range waits {
+		select {
+		case <-w:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// startLocked starts computing e in its own goroutine. The computation is not tied to
+// any request's context: a viewer who closes the tab must not cancel the figures others
+// wait for.
+func (c *cache) startLocked(e *entry) chan struct{} {
+	done := make(chan struct{})
+	e.running = done
+	c.computations++
+	go func() {
+		defer close(done)
+		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+		defer cancel()
+		started := c.now()
+		value, at, err := e.compute(ctx)
+		took := c.now().Sub(started)
+
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		e.running = nil
+		if err != nil {
+			if e.staleSince.IsZero() {
+				e.staleSince = started
+			}
+			e.lastErr, e.failedAt = err, c.now()
+			c.logger.Warn("figures not refreshed", "key", e.key, "err", err, "stale", e.value != nil)
+			return
+		}
+		e.value, e.computedAt, e.staleSince, e.lastErr = value, at, time.Time{}, nil
+		c.logger.Debug("figures computed", "key", e.key, "took", took)
+	}()
+	return done
+}
+
+// retryAfter is how long a failed first computation is not retried on request.
+func (c *cache) retryAfter() time.Duration {
+	return min(c.interval, 5*time.Second)
+}
+
+func (e *entry) metaLocked() Meta {
+	m := Meta{Timestamp: e.computedAt.UTC()}
+	if !e.staleSince.IsZero() {
+		m.Stale = true
+		since := e.staleSince.UTC()
+		m.StaleSince = &since
+	}
+	return m
+}
+
+// evictLocked makes room for one more entry by forgetting the least recently read
+// unpinned entry that is not being computed.
+func (c *cache) evictLocked() {
+	if len(c.entries) < c.maxEntries {
+		return
+	}
+	var oldest *entry
+	for _, e := range c.entries {
+		if e.pinned || e.running != nil {
+			continue
+		}
+		if oldest == nil || e.lastRead.Before(oldest.lastRead) {
+			oldest = e
+		}
+	}
+	if oldest != nil {
+		delete(c.entries, oldest.key)
+	}
+}
+
+// errNoFigures is returned when a key's first computation failed.
+var errNoFigures = errors.New("no figures yet")

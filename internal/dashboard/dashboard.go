@@ -1,0 +1,255 @@
+// Package dashboard turns a Store's answers and the health checks into the figures of
+// reference/api-contract.md, and keeps them: computed once per refresh interval in the
+// background, whatever the number of viewers, and kept through an outage as the last good
+// figures, marked stale. Its methods know nothing about HTTP.
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/syncwatch/syncwatch/internal/errclass"
+	"github.com/syncwatch/syncwatch/internal/syncs"
+)
+
+// Config is what the dashboard needs. Zero values take the defaults.
+type Config struct {
+	Store syncs.Store
+	// Sources is the configured list of known CRM sources, in display order (default:
+	// syncs.DefaultSources()).
+	Sources []string
+	// Location is the display time zone that cuts the charts' days (default UTC).
+	Location *time.Location
+	// StuckAfter is how long a running row may run before it is stuck (default 60 min).
+	StuckAfter time.Duration
+	// RefreshInterval is how often the figures are recomputed (default 30 s).
+	RefreshInterval time.Duration
+	// OverdueGrace is how late a scheduled run may start before it is overdue (default
+	// 10 min).
+	OverdueGrace time.Duration
+	// ComputeTimeout bounds one computation of the figures (default 60 s).
+	ComputeTimeout time.Duration
+	// DefaultDays is the number of days the page shows, kept computed (default 7).
+	DefaultDays int
+	Now         func() time.Time
+	Logger      *slog.Logger
+}
+
+// The bounds of the query parameters.
+const (
+	MaxDays        = 90
+	MaxRecentLimit = 200
+	// DefaultRecentLimit is the contract's default for api/recent-syncs/.
+	DefaultRecentLimit = 20
+)
+
+// Dashboard computes and keeps the figures.
+type Dashboard struct {
+	cfg   Config
+	cache *cache
+}
+
+// New returns a dashboard over cfg.Store. Call Run to keep its figures fresh.
+func New(cfg Config) (*Dashboard, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("dashboard: no store")
+	}
+	if cfg.Sources == nil {
+		cfg.Sources = syncs.DefaultSources()
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.StuckAfter <= 0 {
+		cfg.StuckAfter = 60 * time.Minute
+	}
+	if cfg.RefreshInterval <= 0 {
+		cfg.RefreshInterval = 30 * time.Second
+	}
+	if cfg.OverdueGrace <= 0 {
+		cfg.OverdueGrace = 10 * time.Minute
+	}
+	if cfg.ComputeTimeout <= 0 {
+		cfg.ComputeTimeout = 60 * time.Second
+	}
+	if cfg.DefaultDays <= 0 || cfg.DefaultDays > MaxDays {
+		cfg.DefaultDays = 7
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	d := &Dashboard{cfg: cfg}
+	d.cache = &cache{
+		interval:   cfg.RefreshInterval,
+		keepWarm:   max(5*time.Minute, 4*cfg.RefreshInterval),
+		maxEntries: 64,
+		timeout:    cfg.ComputeTimeout,
+		now:        cfg.Now,
+		logger:     cfg.Logger,
+		entries:    make(map[string]*entry),
+	}
+	return d, nil
+}
+
+// RefreshInterval is how often the figures are recomputed.
+func (d *Dashboard) RefreshInterval() time.Duration { return d.cfg.RefreshInterval }
+
+// DefaultDays is the number of days the page shows.
+func (d *Dashboard) DefaultDays() int { return d.cfg.DefaultDays }
+
+func (d *Dashboard) now() time.Time { return d.cfg.Now() }
+
+// Run computes the default figures at once and then recomputes every figure in use once
+// per refresh interval, until ctx ends.
+func (d *Dashboard) Run(ctx context.Context) {
+	d.cache.pin(figuresKey(d.cfg.DefaultDays), d.figuresComputer(d.cfg.DefaultDays))
+	ticker := time.NewTicker(d.cfg.RefreshInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			d.cache.refresh(ctx)
+		}
+	}
+}
+
+// Computations is how many computations of figures have started, for tests and logs.
+func (d *Dashboard) Computations() int64 {
+	d.cache.mu.Lock()
+	defer d.cache.mu.Unlock()
+	return d.cache.computations
+}
+
+func figuresKey(days int) string { return "figures/" + strconv.Itoa(days) }
+
+func (d *Dashboard) figuresComputer(days int) func(context.Context) (any, time.Time, error) {
+	return func(ctx context.Context) (any, time.Time, error) {
+		f, err := d.computeFigures(ctx, days)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		return f, f.at, nil
+	}
+}
+
+func (d *Dashboard) figures(ctx context.Context, days int) (*figures, Meta, error) {
+	v, meta, err := d.cache.get(ctx, figuresKey(days), d.figuresComputer(days))
+	if err != nil {
+		return nil, meta, err
+	}
+	return v.(*figures), meta, nil
+}
+
+// Stats answers GET api/stats/.
+func (d *Dashboard) Stats(ctx context.Context) (StatsResponse, error) {
+	f, meta, err := d.figures(ctx, d.cfg.DefaultDays)
+	if err != nil {
+		return StatsResponse{}, err
+	}
+	return StatsResponse{Overview: f.overview, Meta: meta}, nil
+}
+
+// CRMStatus answers GET api/crm-status/.
+func (d *Dashboard) CRMStatus(ctx context.Context) (CRMStatusResponse, error) {
+	f, meta, err := d.figures(ctx, d.cfg.DefaultDays)
+	if err != nil {
+		return CRMStatusResponse{}, err
+	}
+	return CRMStatusResponse{CRMs: f.crms, Meta: meta}, nil
+}
+
+// Charts answers GET api/performance-charts/ for the last days calendar days.
+func (d *Dashboard) Charts(ctx context.Context, days int) (ChartsResponse, error) {
+	f, meta, err := d.figures(ctx, days)
+	if err != nil {
+		return ChartsResponse{}, err
+	}
+	c := f.charts
+	c.Meta = meta
+	return c, nil
+}
+
+// Errors answers GET api/errors/ for the last days calendar days.
+func (d *Dashboard) Errors(ctx context.Context, days int) (ErrorsResponse, error) {
+	f, meta, err := d.figures(ctx, days)
+	if err != nil {
+		return ErrorsResponse{}, err
+	}
+	e := f.errors
+	e.Meta = meta
+	return e, nil
+}
+
+// RecentQuery is the parameters of api/recent-syncs/, already validated.
+type RecentQuery struct {
+	Limit     int
+	CRMSource string
+	// Status is canonical.
+	Status string
+}
+
+// RecentSyncs answers GET api/recent-syncs/.
+func (d *Dashboard) RecentSyncs(ctx context.Context, q RecentQuery) (RecentSyncsResponse, error) {
+	key := fmt.Sprintf("recent/%d/%q/%q", q.Limit, q.CRMSource, q.Status)
+	v, meta, err := d.cache.get(ctx, key, func(ctx context.Context) (any, time.Time, error) {
+		runs, at, err := d.recentRuns(ctx, q)
+		return runs, at, err
+	})
+	if err != nil {
+		return RecentSyncsResponse{}, err
+	}
+	runs := v.([]SyncRun)
+	return RecentSyncsResponse{Syncs: runs, Total: len(runs), Meta: meta}, nil
+}
+
+func (d *Dashboard) recentRuns(ctx context.Context, q RecentQuery) ([]SyncRun, time.Time, error) {
+	now := d.now().UTC()
+	sq := syncs.RecentQuery{Limit: q.Limit, CRMSource: q.CRMSource, Status: q.Status}
+	if q.CRMSource != "" {
+		// A source without rows needs no query, and a source whose rows stopped long ago
+		// needs its scan to start at its latest row, not at today: the default figures
+		// know every source's latest start_time.
+		f, _, err := d.figures(ctx, d.cfg.DefaultDays)
+		if err != nil {
+			return nil, now, err
+		}
+		latest, ok := f.sources[q.CRMSource]
+		if !ok {
+			return []SyncRun{}, now, nil
+		}
+		sq.StartedAtOrBefore = latest
+	}
+	runs, err := d.cfg.Store.RecentRuns(ctx, sq)
+	if err != nil {
+		return nil, now, fmt.Errorf("recent syncs: %w", err)
+	}
+	stuckBefore := now.Add(-d.cfg.StuckAfter)
+	out := make([]SyncRun, 0, len(runs))
+	for _, run := range runs {
+		s := SyncRun{
+			ID: run.ID, CRMSource: run.CRMSource, Name: syncs.DisplayName(run.CRMSource),
+			SyncType: run.SyncType, Status: run.Status, StartTime: run.Start.UTC(), EndTime: utc(run.End),
+			RecordsProcessed: run.RecordsProcessed, RecordsCreated: run.RecordsCreated,
+			RecordsUpdated: run.RecordsUpdated, RecordsFailed: run.RecordsFailed,
+			ErrorMessage: maskMessage(run.ErrorMessage),
+			Stuck:        run.Status == syncs.StatusRunning && run.Start.Before(stuckBefore),
+		}
+		s.DurationSeconds, s.RecordsPerSecond = durationFigures(run)
+		if run.Status == syncs.StatusFailed {
+			t := string(errclass.Classify(run.ErrorMessage))
+			s.ErrorType = &t
+		}
+		out = append(out, s)
+	}
+	return out, now, nil
+}

@@ -1,0 +1,416 @@
+package dashboard
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/syncwatch/syncwatch/internal/errclass"
+	"github.com/syncwatch/syncwatch/internal/syncs"
+)
+
+// recentErrorCount is how many failures the errors section lists.
+const recentErrorCount = 10
+
+// figures is everything one refresh computes for one number of shown days: the answers of
+// api/stats/, api/crm-status/, api/performance-charts/ and api/errors/ (the first two do
+// not depend on the days).
+type figures struct {
+	at        time.Time
+	overview  Overview
+	crms      []CRMStatus
+	charts    ChartsResponse
+	errors    ErrorsResponse
+	sources   map[string]time.Time // every source with rows → its latest start_time
+	stuckFrom time.Time
+}
+
+// rows is what the store answered for one refresh.
+type rows struct {
+	running   []syncs.RunningCount
+	latest    []syncs.Run
+	groups    []syncs.FinishedGroup
+	started   []syncs.CRMCount
+	failed    []syncs.Run
+	schedules []syncs.Schedule
+}
+
+// dayBounds returns the days+1 midnights that cut the last `days` calendar days up to and
+// including today, in loc. Midnights are computed by the calendar, not by adding 24 hours,
+// so days of 23 or 25 hours (daylight saving time) are cut where the wall clock says.
+func dayBounds(now time.Time, loc *time.Location, days int) []time.Time {
+	local := now.In(loc)
+	y, m, d := local.Date()
+	bounds := make([]time.Time, days+1)
+	for i := range bounds {
+		bounds[i] = time.Date(y, m, d-days+1+i, 0, 0, 0, 0, loc)
+	}
+	return bounds
+}
+
+// computeFigures asks the store its questions for one refresh, concurrently where they are
+// independent, and turns the answers into the contract's figures.
+func (d *Dashboard) computeFigures(ctx context.Context, days int) (*figures, error) {
+	now := d.now().UTC()
+	bounds := dayBounds(now, d.cfg.Location, days)
+	since := now.Add(-24 * time.Hour)
+	window := syncs.Window{From: bounds[0], DayBounds: bounds, Since: since, Until: now}
+	if since.Before(window.From) {
+		window.From = since
+	}
+	stuckBefore := now.Add(-d.cfg.StuckAfter)
+
+	var r rows
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { r.running, err = d.cfg.Store.RunningByCRM(gctx, stuckBefore); return })
+	g.Go(func() (err error) { r.latest, err = d.cfg.Store.LatestByCRM(gctx); return })
+	g.Go(func() (err error) { r.groups, err = d.cfg.Store.FinishedTotals(gctx, window); return })
+	g.Go(func() (err error) { r.started, err = d.cfg.Store.StartedByCRM(gctx, bounds[0], bounds[days]); return })
+	g.Go(func() (err error) { r.failed, err = d.cfg.Store.FailedSince(gctx, bounds[0]); return })
+	g.Go(func() (err error) { r.schedules, err = d.cfg.Store.Schedules(gctx); return })
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+
+	f := &figures{at: now, stuckFrom: stuckBefore, sources: make(map[string]time.Time, len(r.latest))}
+	for _, run := range r.latest {
+		f.sources[run.CRMSource] = run.Start
+	}
+	f.overview = overview(r.running, r.groups)
+	crms, err := d.crmStatuses(ctx, now, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.addSchedules(ctx, now, crms, r.schedules); err != nil {
+		return nil, err
+	}
+	f.crms = crms
+	for _, c := range crms {
+		if c.Overdue {
+			f.overview.OverdueCRMs++
+		}
+	}
+	f.charts = charts(r.groups, r.started, bounds)
+	f.charts.TimeZone = d.cfg.Location.String()
+	f.errors, err = d.errorFigures(ctx, r.groups, r.failed, bounds)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// overview sums the running counts and the groups of the 24-hour window.
+func overview(running []syncs.RunningCount, groups []syncs.FinishedGroup) Overview {
+	var o Overview
+	for _, c := range running {
+		o.ActiveSyncs += c.Running
+		o.StuckSyncs += c.Stuck
+	}
+	for _, g := range groups {
+		if !g.In24Hours {
+			continue
+		}
+		switch g.Status {
+		case syncs.StatusSuccess:
+			o.CompletedToday += g.Count
+		case syncs.StatusFailed:
+			o.FailedToday += g.Count
+		case syncs.StatusPartial:
+			o.PartialToday += g.Count
+		}
+	}
+	o.SuccessRate = percent(o.CompletedToday, o.CompletedToday+o.FailedToday+o.PartialToday)
+	return o
+}
+
+// crmStatuses builds the CRM table: the configured sources in their order, then every
+// other source with a row that started in the last 30 days, by source.
+func (d *Dashboard) crmStatuses(ctx context.Context, now time.Time, r rows) ([]CRMStatus, error) {
+	latest := make(map[string]syncs.Run, len(r.latest))
+	for _, run := range r.latest {
+		latest[run.CRMSource] = run
+	}
+	shown := append([]string(nil), d.cfg.Sources...)
+	configured := make(map[string]bool, len(shown))
+	for _, s := range shown {
+		configured[s] = true
+	}
+	monthAgo := now.Add(-30 * 24 * time.Hour)
+	var others []string
+	var probes []syncs.StartProbe
+	for _, run := range r.latest {
+		switch {
+		case configured[run.CRMSource]:
+		case run.Start.After(now):
+			// The latest row is in the future (a clock ahead of ours): it says nothing about
+			// the last 30 days, so ask whether another row falls in them.
+			probes = append(probes, syncs.StartProbe{CRMSource: run.CRMSource, From: monthAgo, To: now})
+		case !run.Start.Before(monthAgo):
+			others = append(others, run.CRMSource)
+		}
+	}
+	if len(probes) > 0 {
+		found, err := d.cfg.Store.StartedNear(ctx, probes)
+		if err != nil {
+			return nil, fmt.Errorf("crm status: %w", err)
+		}
+		for i, ok := range found {
+			if ok {
+				others = append(others, probes[i].CRMSource)
+			}
+		}
+	}
+	slices.Sort(others)
+	shown = append(shown, others...)
+
+	running := make(map[string]syncs.RunningCount, len(r.running))
+	for _, c := range r.running {
+		running[c.CRMSource] = c
+	}
+	// The greatest finished_at of a success row: the window's groups hold it for every
+	// CRM that succeeded since the window began (they read every row finished since then,
+	// with no upper bound); only the others need a look further back.
+	lastSuccess := make(map[string]time.Time)
+	for _, g := range r.groups {
+		if g.Status == syncs.StatusSuccess && g.LastFinished.After(lastSuccess[g.CRMSource]) {
+			lastSuccess[g.CRMSource] = g.LastFinished
+		}
+	}
+
+	crms := make([]CRMStatus, 0, len(shown))
+	for _, source := range shown {
+		c := CRMStatus{Source: source, Name: syncs.DisplayName(source), Status: "never", Schedules: []ScheduleInfo{}}
+		c.Running, c.Stuck = running[source].Running, running[source].Stuck
+		run, ok := latest[source]
+		if ok {
+			c.Status = run.Status
+			c.SyncType = &run.SyncType
+			c.LastStart = utc(&run.Start)
+			c.LastSync = utc(run.End)
+			c.RecordsProcessed, c.RecordsCreated, c.RecordsUpdated = run.RecordsProcessed, run.RecordsCreated, run.RecordsUpdated
+			c.DurationSeconds, c.RecordsPerSecond = durationFigures(run)
+			last, found := lastSuccess[source]
+			if !found {
+				var err error
+				last, found, err = d.cfg.Store.LastSuccess(ctx, source)
+				if err != nil {
+					return nil, fmt.Errorf("crm status: %w", err)
+				}
+			}
+			if found {
+				c.LastSuccess = utc(&last)
+			}
+		}
+		crms = append(crms, c)
+	}
+	return crms, nil
+}
+
+// durationFigures is a row's duration_seconds and records_per_second.
+func durationFigures(run syncs.Run) (*float64, *float64) {
+	dur, ok := run.Duration()
+	if !ok {
+		return nil, nil
+	}
+	seconds := dur.Seconds()
+	if run.RecordsProcessed == nil {
+		return &seconds, nil
+	}
+	return &seconds, perSecond(*run.RecordsProcessed, dur.Microseconds())
+}
+
+// charts computes the four charts over the shown days.
+func charts(groups []syncs.FinishedGroup, started []syncs.CRMCount, bounds []time.Time) ChartsResponse {
+	days := len(bounds) - 1
+	type day struct{ success, failed, partial, durMicros, durCount int64 }
+	perDay := make([]day, days)
+	records := make(map[string]int64)
+	for _, g := range groups {
+		if g.Day < 0 || g.Day >= days {
+			continue
+		}
+		p := &perDay[g.Day]
+		switch g.Status {
+		case syncs.StatusSuccess:
+			p.success += g.Count
+		case syncs.StatusFailed:
+			p.failed += g.Count
+		case syncs.StatusPartial:
+			p.partial += g.Count
+		}
+		// Failed rows are left out of durations: the stale-sync cleanup gives them an
+		// end_time days after their start, which is not a duration.
+		if g.Status == syncs.StatusSuccess || g.Status == syncs.StatusPartial {
+			p.durMicros += g.DurationMicros
+			p.durCount += g.DurationCount
+		}
+		records[g.CRMSource] += g.RecordsProcessed
+	}
+	c := ChartsResponse{Days: days}
+	c.SyncDurationTrend.Labels = dayLabels(bounds)
+	c.SuccessRateTrend.Labels = dayLabels(bounds)
+	for _, p := range perDay {
+		c.SyncDurationTrend.Data = append(c.SyncDurationTrend.Data, meanSeconds(p.durMicros, p.durCount))
+		c.SuccessRateTrend.Data = append(c.SuccessRateTrend.Data, percent(p.success, p.success+p.failed+p.partial))
+	}
+	c.RecordsByCRM = byCRM(records)
+	frequency := make(map[string]int64, len(started))
+	for _, s := range started {
+		frequency[s.CRMSource] += s.Count
+	}
+	c.SyncFrequency = byCRM(frequency)
+	return c
+}
+
+// dayLabels names each shown day as the contract says: "Oct 9".
+func dayLabels(bounds []time.Time) []string {
+	labels := make([]string, len(bounds)-1)
+	for i := range labels {
+		labels[i] = bounds[i].Format("Jan 2")
+	}
+	return labels
+}
+
+// byCRM turns per-source sums into a chart series: sums above 0, largest first, ties by
+// source, labelled by display name.
+func byCRM(sums map[string]int64) Counts {
+	type entry struct {
+		source string
+		sum    int64
+	}
+	var entries []entry
+	for source, sum := range sums {
+		if sum > 0 {
+			entries = append(entries, entry{source, sum})
+		}
+	}
+	slices.SortFunc(entries, func(a, b entry) int {
+		return cmp.Or(cmp.Compare(b.sum, a.sum), cmp.Compare(a.source, b.source))
+	})
+	c := Counts{Labels: []string{}, Data: []int64{}}
+	for _, e := range entries {
+		c.Labels = append(c.Labels, syncs.DisplayName(e.source))
+		c.Data = append(c.Data, e.sum)
+	}
+	return c
+}
+
+// errorFigures computes the errors section over the shown days.
+func (d *Dashboard) errorFigures(ctx context.Context, groups []syncs.FinishedGroup, failed []syncs.Run, bounds []time.Time) (ErrorsResponse, error) {
+	days := len(bounds) - 1
+	e := ErrorsResponse{Days: days}
+
+	// Error types of the failed rows that finished in the shown days.
+	typeCounts := make(map[string]int64)
+	for _, run := range failed {
+		at, _ := run.FinishedAt()
+		if at.Before(bounds[0]) || !at.Before(bounds[days]) {
+			continue
+		}
+		typeCounts[string(errclass.Classify(run.ErrorMessage))]++
+	}
+	e.ErrorDistribution = sortedCounts(typeCounts)
+
+	// The failures that finished since the shown days began are the newest there are; when
+	// there are fewer than ten, look further back.
+	recent := failed
+	if len(recent) < recentErrorCount {
+		var err error
+		recent, err = d.cfg.Store.RecentFailures(ctx, recentErrorCount)
+		if err != nil {
+			return e, fmt.Errorf("errors: %w", err)
+		}
+	}
+	recent = slices.Clone(recent)
+	slices.SortFunc(recent, func(a, b syncs.Run) int {
+		fa, _ := a.FinishedAt()
+		fb, _ := b.FinishedAt()
+		return cmp.Or(fb.Compare(fa), cmp.Compare(b.ID, a.ID))
+	})
+	e.RecentErrors = []ErrorEntry{}
+	for _, run := range recent[:min(len(recent), recentErrorCount)] {
+		at, _ := run.FinishedAt()
+		e.RecentErrors = append(e.RecentErrors, ErrorEntry{
+			ID: run.ID, CRMSource: run.CRMSource, Name: syncs.DisplayName(run.CRMSource),
+			SyncType: run.SyncType, FailedAt: at.UTC(),
+			ErrorType:    string(errclass.Classify(run.ErrorMessage)),
+			ErrorMessage: maskMessage(run.ErrorMessage),
+		})
+	}
+
+	// Failure rates per CRM over the same days.
+	type tally struct{ failed, total int64 }
+	tallies := make(map[string]*tally)
+	for _, g := range groups {
+		if g.Day < 0 || g.Day >= days {
+			continue
+		}
+		switch g.Status {
+		case syncs.StatusSuccess, syncs.StatusFailed, syncs.StatusPartial:
+		default:
+			continue
+		}
+		t := tallies[g.CRMSource]
+		if t == nil {
+			t = &tally{}
+			tallies[g.CRMSource] = t
+		}
+		t.total += g.Count
+		if g.Status == syncs.StatusFailed {
+			t.failed += g.Count
+		}
+	}
+	e.ProblematicCRMs = []ProblematicCRM{}
+	for source, t := range tallies {
+		if t.failed == 0 {
+			continue
+		}
+		e.ProblematicCRMs = append(e.ProblematicCRMs, ProblematicCRM{
+			Source: source, Name: syncs.DisplayName(source), Failed: t.failed, Total: t.total,
+			FailureRate: *percent(t.failed, t.total),
+		})
+	}
+	slices.SortFunc(e.ProblematicCRMs, func(a, b ProblematicCRM) int {
+		return cmp.Or(cmp.Compare(b.FailureRate, a.FailureRate), cmp.Compare(b.Failed, a.Failed), cmp.Compare(a.Source, b.Source))
+	})
+	e.ProblematicCRMs = e.ProblematicCRMs[:min(len(e.ProblematicCRMs), 5)]
+	return e, nil
+}
+
+// sortedCounts orders counts largest first, ties by label.
+func sortedCounts(counts map[string]int64) Counts {
+	labels := make([]string, 0, len(counts))
+	for l := range counts {
+		labels = append(labels, l)
+	}
+	slices.SortFunc(labels, func(a, b string) int {
+		return cmp.Or(cmp.Compare(counts[b], counts[a]), cmp.Compare(a, b))
+	})
+	c := Counts{Labels: labels, Data: make([]int64, len(labels))}
+	for i, l := range labels {
+		c.Data[i] = counts[l]
+	}
+	return c
+}
+
+// maskMessage hides secrets in a message; NULL stays NULL.
+func maskMessage(msg *string) *string {
+	if msg == nil {
+		return nil
+	}
+	masked := errclass.Mask(*msg)
+	return &masked
+}
+
+// utc returns t in UTC, so every timestamp is encoded with a Z; nil stays nil.
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

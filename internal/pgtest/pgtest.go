@@ -1,0 +1,180 @@
+// Package pgtest gives tests a throw-away PostgreSQL database holding the warehouse's
+// tables, in either of the two shapes that orchestration.sync_history takes in the wild.
+//
+// The server is named by TEST_DATABASE_URL (default: the local server on 127.0.0.1:5432 as
+// user postgres). A server that cannot be reached fails the test: a green run must mean
+// that every database test ran.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/syncwatch/syncwatch/internal/storetest"
+)
+
+// DefaultURL is the server the tests use when TEST_DATABASE_URL is not set.
+const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+// Shape names one of the two shapes of orchestration.sync_history.
+type Shape string
+
+// The two shapes (see real-world-facts.md).
+const (
+	// ShapeA is the hand-written migration: django-schema.sql, with an end_time index.
+	ShapeA Shape = "A"
+	// ShapeB is Django's generated table: bigint id, no defaults, no end_time index.
+	ShapeB Shape = "B"
+)
+
+// Shapes lists both shapes, for tests that must pass on each.
+var Shapes = []Shape{ShapeA, ShapeB}
+
+//go:embed django-schema.sql
+var schemaA string
+
+//go:embed shape-b.sql
+var shapeBHistory string
+
+// Schema returns the SQL that creates the warehouse's tables in the given shape.
+func Schema(shape Shape) string {
+	if shape == ShapeA {
+		return schemaA
+	}
+	// Shape B differs only in sync_history: take the rest (schedules, beat table) from
+	// the reference schema so the two never drift apart.
+	rest := schemaA[strings.Index(schemaA, "-- orchestration.sync_schedule"):]
+	return shapeBHistory + "\n" + rest
+}
+
+// ServerURL is the URL of the server the tests use.
+func ServerURL() string {
+	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return DefaultURL
+}
+
+// DB is a throw-away database.
+type DB struct {
+	// URL connects to the database as the server's user (a writer: tests insert rows
+	// through it; syncwatch's own store makes its connections read-only).
+	URL  string
+	Name string
+	conn *pgx.Conn
+}
+
+// New creates a database with the warehouse's tables in the given shape and drops it
+// when the test ends.
+func New(t testing.TB, shape Shape) *DB {
+	t.Helper()
+	db := NewEmpty(t)
+	db.Exec(t, Schema(shape))
+	return db
+}
+
+// NewEmpty creates an empty database and drops it when the test ends.
+func NewEmpty(t testing.TB) *DB {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	server := ServerURL()
+	admin, err := pgx.Connect(ctx, server)
+	if err != nil {
+		t.Fatalf("pgtest: cannot reach the test PostgreSQL server (set TEST_DATABASE_URL, or run scripts/test.sh, which starts one): %v", err)
+	}
+	defer admin.Close(ctx)
+
+	var suffix [6]byte
+	_, _ = rand.Read(suffix[:])
+	name := "syncwatch_test_" + hex.EncodeToString(suffix[:])
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("pgtest: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		admin, err := pgx.Connect(ctx, server)
+		if err != nil {
+			t.Errorf("pgtest: drop database %s: %v", name, err)
+			return
+		}
+		defer admin.Close(ctx)
+		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("pgtest: drop database %s: %v", name, err)
+		}
+	})
+
+	u, err := url.Parse(server)
+	if err != nil {
+		t.Fatalf("pgtest: parse TEST_DATABASE_URL: %v", err)
+	}
+	u.Path = "/" + name
+	db := &DB{URL: u.String(), Name: name}
+	conn, err := pgx.Connect(ctx, db.URL)
+	if err != nil {
+		t.Fatalf("pgtest: connect to %s: %v", name, err)
+	}
+	db.conn = conn
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return db
+}
+
+// Exec runs SQL (several statements allowed when there are no arguments) as a writer.
+func (db *DB) Exec(t testing.TB, sql string, args ...any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := db.conn.Exec(ctx, sql, args...); err != nil {
+		t.Fatalf("pgtest: exec %.80q: %v", sql, err)
+	}
+}
+
+// Conn is the writer connection, for tests that need more than Exec.
+func (db *DB) Conn() *pgx.Conn { return db.conn }
+
+// Insert adds rows to orchestration.sync_history and returns their ids. It writes every
+// column, so it works on both shapes.
+func (db *DB) Insert(t testing.TB, rows ...storetest.Row) []int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ids := make([]int64, 0, len(rows))
+	for _, r := range rows {
+		r = r.WithDefaults()
+		var id int64
+		const cols = `crm_source, sync_type, status, start_time, end_time, records_processed,
+			records_created, records_updated, records_failed, error_message,
+			performance_metrics, configuration, created_at`
+		args := []any{r.CRMSource, r.SyncType, r.Status, r.Start, r.End, r.RecordsProcessed,
+			r.RecordsCreated, r.RecordsUpdated, r.RecordsFailed, r.ErrorMessage}
+		var err error
+		if r.ID != 0 {
+			err = db.conn.QueryRow(ctx, `INSERT INTO orchestration.sync_history (id, `+cols+`)
+				VALUES ($11, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '{}', '{}', now()) RETURNING id`,
+				append(args, r.ID)...).Scan(&id)
+		} else {
+			err = db.conn.QueryRow(ctx, `INSERT INTO orchestration.sync_history (`+cols+`)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '{}', '{}', now()) RETURNING id`,
+				args...).Scan(&id)
+		}
+		if err != nil {
+			t.Fatalf("pgtest: insert %+v: %v", r, err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// String describes the database for test logs.
+func (db *DB) String() string { return fmt.Sprintf("pgtest database %s", db.Name) }

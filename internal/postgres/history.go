@@ -1,0 +1,308 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/syncwatch/syncwatch/internal/syncs"
+)
+
+// The SQL spelling of the status aliases (syncs.CanonicalStatus), kept in one place.
+const (
+	canonicalStatusSQL = `CASE status WHEN 'in_progress' THEN 'running' WHEN 'completed' THEN 'success' ELSE status END`
+	runningSQL         = `status IN ('running', 'in_progress')`
+	// finishedSinceSQL selects rows whose finished_at (end_time, or start_time when NULL)
+	// is at or after $1, spelled so that an end_time index and the start_time index can
+	// each bound one side of the OR (a BitmapOr on shape A).
+	finishedSinceSQL = `(end_time >= $1 OR (end_time IS NULL AND start_time >= $1))`
+)
+
+// runColumns are the columns scanned by scanRun, with the message cut in SQL so that a
+// many-kilobyte traceback never crosses the wire whole.
+var runColumns = `id, crm_source, sync_type, ` + canonicalStatusSQL + ` AS status, start_time, end_time,
+	records_processed, records_created, records_updated, records_failed,
+	left(error_message, ` + strconv.Itoa(syncs.MessageHead) + `) AS message_head,
+	CASE WHEN length(error_message) > ` + strconv.Itoa(syncs.MessageHead+syncs.MessageTail) +
+	` THEN right(error_message, ` + strconv.Itoa(syncs.MessageTail) + `) END AS message_tail,
+	length(error_message) AS message_length`
+
+func scanRun(rows pgx.Rows) (syncs.Run, error) {
+	var r syncs.Run
+	var head, tail *string
+	var length *int
+	err := rows.Scan(&r.ID, &r.CRMSource, &r.SyncType, &r.Status, &r.Start, &r.End,
+		&r.RecordsProcessed, &r.RecordsCreated, &r.RecordsUpdated, &r.RecordsFailed,
+		&head, &tail, &length)
+	if err != nil {
+		return r, err
+	}
+	if head != nil {
+		t := ""
+		if tail != nil {
+			t = *tail
+		}
+		msg := syncs.CutMessage(*head, t, *length)
+		r.ErrorMessage = &msg
+	}
+	return r, nil
+}
+
+func (db *DB) runs(ctx context.Context, what, sql string, args ...any) ([]syncs.Run, error) {
+	var runs []syncs.Run
+	err := db.query(ctx, what, sql, func(rows pgx.Rows) error {
+		r, err := scanRun(rows)
+		runs = append(runs, r)
+		return err
+	}, args...)
+	return runs, err
+}
+
+// RunningByCRM implements syncs.Store. The status index bounds it on both shapes.
+func (db *DB) RunningByCRM(ctx context.Context, stuckBefore time.Time) ([]syncs.RunningCount, error) {
+	const sql = `SELECT crm_source, count(*), count(*) FILTER (WHERE start_time < $1)
+		FROM orchestration.sync_history WHERE ` + runningSQL + `
+		GROUP BY crm_source`
+	var counts []syncs.RunningCount
+	err := db.query(ctx, "running by crm", sql, func(rows pgx.Rows) error {
+		var c syncs.RunningCount
+		err := rows.Scan(&c.CRMSource, &c.Running, &c.Stuck)
+		counts = append(counts, c)
+		return err
+	}, stuckBefore)
+	return counts, err
+}
+
+// LatestByCRM implements syncs.Store. The distinct sources are found by a loose index scan
+// (one index probe per source, through the crm_source-led index both shapes have); each
+// source's latest row is then read backwards along the start_time index.
+func (db *DB) LatestByCRM(ctx context.Context) ([]syncs.Run, error) {
+	const sql = `WITH RECURSIVE sources AS (
+			SELECT min(crm_source) AS crm_source FROM orchestration.sync_history
+			UNION ALL
+			SELECT (SELECT min(h.crm_source) FROM orchestration.sync_history h WHERE h.crm_source > s.crm_source)
+			FROM sources s WHERE s.crm_source IS NOT NULL
+		)
+		SELECT l.id, l.crm_source, l.sync_type, l.status, l.start_time, l.end_time,
+			l.records_processed, l.records_created, l.records_updated, l.records_failed
+		FROM sources s
+		CROSS JOIN LATERAL (
+			SELECT h.id, h.crm_source, h.sync_type, ` + canonicalStatusSQL + ` AS status,
+				h.start_time, h.end_time, h.records_processed, h.records_created,
+				h.records_updated, h.records_failed
+			FROM orchestration.sync_history h
+			WHERE h.crm_source = s.crm_source
+			ORDER BY h.start_time DESC, h.id DESC
+			LIMIT 1
+		) l
+		WHERE s.crm_source IS NOT NULL`
+	var runs []syncs.Run
+	err := db.query(ctx, "latest by crm", sql, func(rows pgx.Rows) error {
+		var r syncs.Run
+		err := rows.Scan(&r.ID, &r.CRMSource, &r.SyncType, &r.Status, &r.Start, &r.End,
+			&r.RecordsProcessed, &r.RecordsCreated, &r.RecordsUpdated, &r.RecordsFailed)
+		runs = append(runs, r)
+		return err
+	})
+	return runs, err
+}
+
+// LastSuccess implements syncs.Store. The greatest end_time comes first (backwards along
+// the end_time index on shape A); rows without an end_time only matter when they started
+// after it, which bounds the second look along the start_time index.
+func (db *DB) LastSuccess(ctx context.Context, source string) (time.Time, bool, error) {
+	const sql = `WITH by_end AS (
+			SELECT end_time AS t FROM orchestration.sync_history
+			WHERE crm_source = $1 AND status IN ('success', 'completed') AND end_time IS NOT NULL
+			ORDER BY end_time DESC LIMIT 1
+		)
+		SELECT GREATEST((SELECT t FROM by_end), (
+			SELECT start_time FROM orchestration.sync_history
+			WHERE crm_source = $1 AND status IN ('success', 'completed') AND end_time IS NULL
+				AND start_time > COALESCE((SELECT t FROM by_end), '-infinity')
+			ORDER BY start_time DESC LIMIT 1))`
+	var last *time.Time
+	err := db.query(ctx, "last success", sql, func(rows pgx.Rows) error {
+		return rows.Scan(&last)
+	}, source)
+	if err != nil || last == nil {
+		return time.Time{}, false, err
+	}
+	return *last, true, nil
+}
+
+// FinishedTotals implements syncs.Store. Days are found with width_bucket over the window's
+// boundaries, so the display time zone's calendar (computed by the caller) needs no time
+// zone support in SQL. Durations are summed in whole microseconds: PostgreSQL's
+// timestamps have that resolution, so the sums are exact.
+func (db *DB) FinishedTotals(ctx context.Context, w syncs.Window) ([]syncs.FinishedGroup, error) {
+	const sql = `SELECT width_bucket(f, $2::timestamptz[]) AS bucket,
+			(f >= $3 AND f <= $4) AS in24h,
+			crm_source, status, count(*),
+			COALESCE(sum(records_processed), 0)::bigint,
+			COALESCE(sum(duration_us), 0)::bigint, count(duration_us), max(f)
+		FROM (
+			SELECT crm_source, ` + canonicalStatusSQL + ` AS status,
+				COALESCE(end_time, start_time) AS f, records_processed,
+				CASE WHEN end_time >= start_time
+					THEN (extract(epoch FROM end_time - start_time) * 1000000)::bigint END AS duration_us
+			FROM orchestration.sync_history
+			WHERE NOT ` + runningSQL + ` AND ` + finishedSinceSQL + `
+		) finished
+		GROUP BY 1, 2, 3, 4`
+	var groups []syncs.FinishedGroup
+	err := db.query(ctx, "finished totals", sql, func(rows pgx.Rows) error {
+		var g syncs.FinishedGroup
+		var bucket int
+		if err := rows.Scan(&bucket, &g.In24Hours, &g.CRMSource, &g.Status, &g.Count,
+			&g.RecordsProcessed, &g.DurationMicros, &g.DurationCount, &g.LastFinished); err != nil {
+			return err
+		}
+		// width_bucket answers 0 before the first boundary, i for [b(i), b(i+1)), and
+		// len(bounds) at or after the last one; day i is [DayBounds[i], DayBounds[i+1]).
+		g.Day = -1
+		if bucket >= 1 && bucket < len(w.DayBounds) {
+			g.Day = bucket - 1
+		}
+		groups = append(groups, g)
+		return nil
+	}, w.From, w.DayBounds, w.Since, w.Until)
+	return groups, err
+}
+
+// StartedByCRM implements syncs.Store, along the start_time index.
+func (db *DB) StartedByCRM(ctx context.Context, from, to time.Time) ([]syncs.CRMCount, error) {
+	const sql = `SELECT crm_source, count(*) FROM orchestration.sync_history
+		WHERE start_time >= $1 AND start_time < $2 GROUP BY crm_source`
+	var counts []syncs.CRMCount
+	err := db.query(ctx, "started by crm", sql, func(rows pgx.Rows) error {
+		var c syncs.CRMCount
+		err := rows.Scan(&c.CRMSource, &c.Count)
+		counts = append(counts, c)
+		return err
+	}, from, to)
+	return counts, err
+}
+
+// FailedSince implements syncs.Store.
+func (db *DB) FailedSince(ctx context.Context, from time.Time) ([]syncs.Run, error) {
+	sql := `SELECT ` + runColumns + ` FROM orchestration.sync_history
+		WHERE status = 'failed' AND ` + finishedSinceSQL
+	return db.runs(ctx, "failed since", sql, from)
+}
+
+// RecentFailures implements syncs.Store. The rows with an end_time come backwards along the
+// end_time index; rows without one can only beat the last of those if they started after
+// it, which bounds the look along the (status, start_time) index.
+func (db *DB) RecentFailures(ctx context.Context, limit int) ([]syncs.Run, error) {
+	sql := `WITH by_end AS (
+			SELECT ` + runColumns + ` FROM orchestration.sync_history
+			WHERE status = 'failed' AND end_time IS NOT NULL
+			ORDER BY end_time DESC, id DESC LIMIT $1
+		), cutoff AS (
+			SELECT CASE WHEN count(*) >= $1 THEN min(end_time) END AS t FROM by_end
+		), no_end AS (
+			SELECT ` + runColumns + ` FROM orchestration.sync_history
+			WHERE status = 'failed' AND end_time IS NULL
+				AND start_time >= COALESCE((SELECT t FROM cutoff), '-infinity')
+			ORDER BY start_time DESC, id DESC LIMIT $1
+		)
+		SELECT * FROM (SELECT * FROM by_end UNION ALL SELECT * FROM no_end) u
+		ORDER BY COALESCE(u.end_time, u.start_time) DESC, u.id DESC LIMIT $1`
+	return db.runs(ctx, "recent failures", sql, limit)
+}
+
+// RecentRuns implements syncs.Store. With a status filter, each raw spelling of the status
+// is read in its own ordered, limited branch, so the (status, start_time) index serves
+// each (a single IN list cannot be read in start_time order on PostgreSQL 15).
+func (db *DB) RecentRuns(ctx context.Context, q syncs.RecentQuery) ([]syncs.Run, error) {
+	args := []any{q.Limit}
+	var filters []string
+	if q.CRMSource != "" {
+		args = append(args, q.CRMSource)
+		filters = append(filters, "crm_source = $"+strconv.Itoa(len(args)))
+	}
+	if !q.StartedAtOrBefore.IsZero() {
+		args = append(args, q.StartedAtOrBefore)
+		filters = append(filters, "start_time <= $"+strconv.Itoa(len(args)))
+	}
+	branch := func(extra string) string {
+		where := append(append([]string(nil), filters...), extra)
+		var cond []string
+		for _, f := range where {
+			if f != "" {
+				cond = append(cond, f)
+			}
+		}
+		sql := `SELECT ` + runColumns + ` FROM orchestration.sync_history`
+		if len(cond) > 0 {
+			sql += ` WHERE ` + strings.Join(cond, " AND ")
+		}
+		return sql + ` ORDER BY start_time DESC, id DESC LIMIT $1`
+	}
+	var sql string
+	if q.Status == "" {
+		sql = branch("")
+	} else {
+		var branches []string
+		for _, raw := range syncs.RawStatuses(q.Status) {
+			args = append(args, raw)
+			branches = append(branches, "("+branch("status = $"+strconv.Itoa(len(args)))+")")
+		}
+		sql = `SELECT * FROM (` + strings.Join(branches, " UNION ALL ") + `) u ORDER BY u.start_time DESC, u.id DESC LIMIT $1`
+	}
+	return db.runs(ctx, "recent runs", sql, args...)
+}
+
+// StartedNear implements syncs.Store: one statement for all probes, each an index range.
+func (db *DB) StartedNear(ctx context.Context, probes []syncs.StartProbe) ([]bool, error) {
+	if len(probes) == 0 {
+		return nil, nil
+	}
+	sources := make([]string, len(probes))
+	froms := make([]time.Time, len(probes))
+	tos := make([]time.Time, len(probes))
+	for i, p := range probes {
+		sources[i], froms[i], tos[i] = p.CRMSource, p.From, p.To
+	}
+	const sql = `SELECT EXISTS (
+			SELECT 1 FROM orchestration.sync_history h
+			WHERE h.crm_source = p.crm AND h.start_time >= p.f AND h.start_time <= p.t)
+		FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS p(crm, f, t, i)
+		ORDER BY p.i`
+	found := make([]bool, 0, len(probes))
+	err := db.query(ctx, "started near", sql, func(rows pgx.Rows) error {
+		var ok bool
+		err := rows.Scan(&ok)
+		found = append(found, ok)
+		return err
+	}, sources, froms, tos)
+	return found, err
+}
+
+// Health implements syncs.Store.
+func (db *DB) Health(ctx context.Context) (syncs.DatabaseHealth, error) {
+	var h syncs.DatabaseHealth
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return h, fmt.Errorf("database health: %w", unavailable(err))
+	}
+	defer conn.Release()
+	// Time the round trip on a connection already established, so the figure is the
+	// query's, not the connection set-up's.
+	start := time.Now()
+	if _, err := conn.Exec(ctx, "SELECT 1"); err != nil {
+		return h, fmt.Errorf("database health: %w", unavailable(err))
+	}
+	h.ResponseTime = time.Since(start)
+	err = conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()`).
+		Scan(&h.ConnectionCount)
+	if err != nil {
+		return h, fmt.Errorf("database health: connections: %w", unavailable(err))
+	}
+	return h, nil
+}

@@ -1,0 +1,134 @@
+// Package postgres is the Store over the warehouse's PostgreSQL database: the tables
+// orchestration.sync_history and orchestration.sync_schedule (and django-celery-beat's
+// periodic tasks where they exist), read through a small pool of read-only connections.
+//
+// Every query is written so that one of the indexes of either table shape can bound it
+// (see docs/performance.md); on shape B, which has no end_time index, the queries over
+// finished_at fall back to a sequential scan, which the dashboard runs in the background,
+// never on a viewer's request.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/syncwatch/syncwatch/internal/syncs"
+)
+
+// Options tune the connection pool. Zero values take the defaults.
+type Options struct {
+	// MaxConns bounds the pool (default 4): the dashboard computes its figures once per
+	// refresh interval, whatever the number of viewers, so a few connections suffice.
+	MaxConns int32
+	// StatementTimeout bounds every statement on the server (default 10 s).
+	StatementTimeout time.Duration
+	// ConnectTimeout bounds establishing a connection (default 5 s).
+	ConnectTimeout time.Duration
+}
+
+// DB is the warehouse's database, read-only.
+type DB struct {
+	pool *pgxpool.Pool
+}
+
+var _ syncs.Store = (*DB)(nil)
+
+// Open prepares a pool for the database at url. It does not connect: a database that is
+// down at start-up is reported by the first query, and the pool keeps trying.
+func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's parse errors can quote the URL, password included.
+		return nil, errors.New("postgres: DATABASE_URL is not a valid PostgreSQL URL or DSN")
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 4
+	}
+	if opts.StatementTimeout <= 0 {
+		opts.StatementTimeout = 10 * time.Second
+	}
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = 5 * time.Second
+	}
+	cfg.MaxConns = opts.MaxConns
+	cfg.MinConns = 0
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	cfg.ConnConfig.ConnectTimeout = opts.ConnectTimeout
+	params := cfg.ConnConfig.RuntimeParams
+	// Session-level read-only mode: a bug in syncwatch cannot write to the warehouse, and
+	// neither can a statement smuggled in any other way; the server refuses it.
+	params["default_transaction_read_only"] = "on"
+	params["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
+	// A read waits behind a migration's exclusive lock; give up instead of queueing.
+	params["lock_timeout"] = "2000"
+	params["idle_in_transaction_session_timeout"] = "30000"
+	params["application_name"] = "syncwatch"
+	params["TimeZone"] = "UTC"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return &DB{pool: pool}, nil
+}
+
+// Close releases the pool's connections.
+func (db *DB) Close() error {
+	db.pool.Close()
+	return nil
+}
+
+// unavailable marks errors that mean the server could not be reached or did not answer in
+// time, so the dashboard can serve its last good figures and say the source is down.
+func unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == "57014", // query_canceled: statement_timeout
+			pgErr.Code == "55P03",  // lock_not_available: lock_timeout
+			pgErr.Code[:2] == "08", // connection exceptions
+			pgErr.Code[:2] == "57", // operator intervention: shutdown, cannot connect now
+			pgErr.Code == "53300":  // too_many_connections
+			return fmt.Errorf("%w: %w", syncs.ErrUnavailable, err)
+		}
+		return err
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	if errors.As(err, &connectErr) || errors.As(err, &netErr) ||
+		errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) {
+		return fmt.Errorf("%w: %w", syncs.ErrUnavailable, err)
+	}
+	if errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("%w: %w", syncs.ErrUnavailable, err)
+	}
+	return err
+}
+
+// query runs a statement and scans each row with scan.
+func (db *DB) query(ctx context.Context, what, sql string, scan func(pgx.Rows) error, args ...any) error {
+	rows, err := db.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, unavailable(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return fmt.Errorf("%s: scan: %w", what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, unavailable(err))
+	}
+	return nil
+}

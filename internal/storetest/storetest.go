@@ -1,0 +1,115 @@
+// Package storetest is the behaviour every syncs.Store must show: the same rows go in, and
+// every figure of the contract (reference/api-contract.md) must come out as written there,
+// on PostgreSQL in both table shapes and on SQLite alike. Each store's own tests call Run.
+//
+// The cases put their rows around a fixed "now" and check the figures the dashboard
+// computes from the store's answers, with the edges that break naive code: the boundaries
+// of every window, NULL end times, end before start, the status aliases, unknown statuses,
+// ties, absent CRMs, time zones and rounding.
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/syncwatch/syncwatch/internal/dashboard"
+	"github.com/syncwatch/syncwatch/internal/syncs"
+)
+
+// Row is a row of orchestration.sync_history to insert. Status is the raw column value,
+// so aliases can be written; "" inserts success. SyncType "" inserts "contacts".
+type Row struct {
+	ID               int64 // 0: the database chooses
+	CRMSource        string
+	SyncType         string
+	Status           string
+	Start            time.Time
+	End              *time.Time
+	RecordsProcessed int64
+	RecordsCreated   int64
+	RecordsUpdated   int64
+	RecordsFailed    int64
+	ErrorMessage     *string
+}
+
+// WithDefaults fills the fields a fixture must not leave empty.
+func (r Row) WithDefaults() Row {
+	if r.Status == "" {
+		r.Status = syncs.StatusSuccess
+	}
+	if r.SyncType == "" {
+		r.SyncType = "contacts"
+	}
+	return r
+}
+
+// ScheduleRow is a row of orchestration.sync_schedule to insert, with the beat table's
+// last_run_at for it (nil: the task never ran).
+type ScheduleRow struct {
+	syncs.Schedule
+}
+
+// Fixture writes rows into the database a store reads.
+type Fixture interface {
+	// Insert adds rows to sync_history and returns their ids.
+	Insert(t testing.TB, rows ...Row) []int64
+}
+
+// Harness opens an empty store and the fixture that fills it.
+type Harness func(t *testing.T) (syncs.Store, Fixture)
+
+// Now is the instant every case is computed at: a Thursday, 10:30 UTC.
+var Now = time.Date(2025, time.October, 9, 10, 30, 0, 0, time.UTC)
+
+// Run runs every case against stores from h.
+func Run(t *testing.T, h Harness) {
+	cases := []struct {
+		name string
+		run  func(t *testing.T, h Harness)
+	}{
+		{"stats count the 24-hour window with both ends included", statsWindow},
+		{"stats success rate is null without finished rows", statsEmpty},
+		{"crm status follows the contract for every kind of latest row", crmStatus},
+		{"crm status lists only recently seen unconfigured sources", crmStatusOthers},
+		{"recent syncs are ordered by start time then id and filtered", recentSyncs},
+		{"recent syncs show messages as stored, masked and cut", recentSyncMessages},
+		{"charts cut days at midnight and leave empty days null", chartsDays},
+		{"charts round means and rates exactly", chartsRounding},
+		{"charts cut days in the display time zone across daylight saving time", chartsTimeZone},
+		{"errors list the newest failures and their types", errorsRecent},
+		{"errors reach further back when the shown days have few failures", errorsFallback},
+		{"problematic crms are ranked by failure rate and capped at five", errorsProblematic},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.run(t, h)
+		})
+	}
+}
+
+// open returns an empty store, its fixture, and a dashboard over it at Now.
+func open(t *testing.T, h Harness, loc *time.Location, now time.Time) (*dashboard.Dashboard, Fixture) {
+	t.Helper()
+	store, fx := h(t)
+	t.Cleanup(func() { _ = store.Close() })
+	d, err := dashboard.New(dashboard.Config{Store: store, Location: loc, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, fx
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+// at is Now moved by d; ptr returns a pointer to it.
+func at(d time.Duration) time.Time { return Now.Add(d) }
+
+func ptr[T any](v T) *T { return &v }
+
+func end(d time.Duration) *time.Time { return ptr(at(d)) }
