@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/syncwatch/syncwatch/internal/dashboard"
+	"github.com/syncwatch/syncwatch/internal/postgres"
+	"github.com/syncwatch/syncwatch/internal/syncs"
+	"github.com/syncwatch/syncwatch/internal/web"
+)
+
+// serveConfig is the configuration of "syncwatch serve": flags whose defaults come from
+// the environment, so the variables the Django application already uses work unchanged.
+type serveConfig struct {
+	addr             string
+	databaseURL      string
+	basePath         string
+	refresh          time.Duration
+	timeZone         string
+	stuckAfter       time.Duration
+	overdueGrace     time.Duration
+	sources          string
+	statementTimeout time.Duration
+	logLevel         string
+}
+
+func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
+	fs.StringVar(&c.addr, "addr", e.str("SYNCWATCH_ADDR", "127.0.0.1:8000"),
+		"address to listen on (env SYNCWATCH_ADDR)")
+	fs.StringVar(&c.databaseURL, "database-url", e.getenv("DATABASE_URL"),
+		"the warehouse's PostgreSQL URL (env DATABASE_URL)")
+	fs.StringVar(&c.basePath, "base-path", e.str("SYNCWATCH_BASE_PATH", "/ingestion/monitoring/"),
+		"URL path of the page and the API (env SYNCWATCH_BASE_PATH)")
+	fs.DurationVar(&c.refresh, "refresh", e.duration("SYNCWATCH_REFRESH_INTERVAL", 30*time.Second),
+		"how often figures are recomputed and the page refreshes (env SYNCWATCH_REFRESH_INTERVAL)")
+	fs.StringVar(&c.timeZone, "timezone", e.str("SYNCWATCH_TIMEZONE", "UTC"),
+		"IANA time zone that cuts the charts' days (env SYNCWATCH_TIMEZONE)")
+	fs.DurationVar(&c.stuckAfter, "stuck-after", e.duration("SYNCWATCH_STUCK_AFTER", 60*time.Minute),
+		"a running sync older than this is stuck (env SYNCWATCH_STUCK_AFTER)")
+	fs.DurationVar(&c.overdueGrace, "overdue-grace", e.duration("SYNCWATCH_OVERDUE_GRACE", 10*time.Minute),
+		"how late a scheduled run may start before it is overdue (env SYNCWATCH_OVERDUE_GRACE)")
+	fs.StringVar(&c.sources, "sources", e.getenv("SYNCWATCH_SOURCES"),
+		"comma-separated CRM sources shown first, in order (env SYNCWATCH_SOURCES; default the ten known CRMs)")
+	fs.DurationVar(&c.statementTimeout, "statement-timeout", e.duration("SYNCWATCH_STATEMENT_TIMEOUT", 10*time.Second),
+		"server-side limit on every query (env SYNCWATCH_STATEMENT_TIMEOUT)")
+	fs.StringVar(&c.logLevel, "log-level", e.str("SYNCWATCH_LOG_LEVEL", "info"),
+		"debug, info, warn or error (env SYNCWATCH_LOG_LEVEL)")
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	e := &env{getenv: getenv}
+	cfg.flags(fs, e)
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	if err := e.err(); err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, cfg.logLevel)
+	if err != nil {
+		return err
+	}
+	loc, err := time.LoadLocation(cfg.timeZone)
+	if err != nil {
+		return fmt.Errorf("--timezone: unknown time zone %q", cfg.timeZone)
+	}
+	if cfg.refresh < time.Second {
+		return errors.New("--refresh must be at least 1s")
+	}
+
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	dash, err := dashboard.New(dashboard.Config{
+		Store:           store,
+		Sources:         splitList(cfg.sources),
+		Location:        loc,
+		StuckAfter:      cfg.stuckAfter,
+		RefreshInterval: cfg.refresh,
+		OverdueGrace:    cfg.overdueGrace,
+		Logger:          logger,
+	})
+	if err != nil {
+		return err
+	}
+	handler, err := web.NewServer(web.Config{
+		BasePath:  cfg.basePath,
+		Dashboard: dash,
+		Ready: func(ctx context.Context) error {
+			_, err := store.Health(ctx)
+			return err
+		},
+		Version: buildVersion(),
+		Logger:  logger,
+	})
+	if err != nil {
+		return err
+	}
+
+	// Listen before anything else starts, so a port in use is reported at once.
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	base := strings.TrimSuffix(normalizedBase(cfg.basePath), "/") + "/"
+	fmt.Fprintf(stdout, "syncwatch %s: serving http://%s%s\n", buildVersion(), ln.Addr(), base)
+
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	background := make(chan struct{})
+	go func() {
+		defer close(background)
+		dash.Run(bgCtx)
+	}()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	stopBackground()
+	<-background
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// openStore opens the warehouse's database.
+func openStore(ctx context.Context, cfg serveConfig) (syncs.Store, error) {
+	if cfg.databaseURL == "" {
+		return nil, errors.New("no database: set DATABASE_URL or --database-url")
+	}
+	return postgres.Open(ctx, cfg.databaseURL, postgres.Options{StatementTimeout: cfg.statementTimeout})
+}
+
+func normalizedBase(p string) string {
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return p
+}
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %q is not debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// env reads flag defaults from the environment and remembers the values it could not
+// read, so that a typo in a variable is an error, not a silent default.
+type env struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (e *env) str(key, def string) string {
+	if v := e.getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func (e *env) duration(key string, def time.Duration) time.Duration {
+	v := e.getenv(key)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s: %q is not a duration such as 30s or 5m", key, v))
+		return def
+	}
+	return d
+}
+
+func (e *env) err() error { return errors.Join(e.errs...) }
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}

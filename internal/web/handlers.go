@@ -1,0 +1,125 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// requestTimeout bounds how long a request waits for figures that have never been
+// computed; afterwards figures come from memory at once.
+const requestTimeout = 20 * time.Second
+
+// handleStats serves GET {base}api/stats/.
+func (s *Server) handleStats() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		resp, err := s.cfg.Dashboard.Stats(ctx)
+		s.respond(w, r, resp, err)
+	})
+}
+
+// handleCRMStatus serves GET {base}api/crm-status/.
+func (s *Server) handleCRMStatus() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		resp, err := s.cfg.Dashboard.CRMStatus(ctx)
+		s.respond(w, r, resp, err)
+	})
+}
+
+// handleRecentSyncs serves GET {base}api/recent-syncs/?limit=&crm=&status=.
+func (s *Server) handleRecentSyncs() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, err := recentParams(r.URL.Query())
+		if err != nil {
+			writeError(w, r, s.cfg.Logger, err)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		resp, err := s.cfg.Dashboard.RecentSyncs(ctx, q)
+		s.respond(w, r, resp, err)
+	})
+}
+
+// handleCharts serves GET {base}api/performance-charts/?days=.
+func (s *Server) handleCharts() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		days, err := daysParam(r.URL.Query(), s.cfg.Dashboard.DefaultDays())
+		if err != nil {
+			writeError(w, r, s.cfg.Logger, err)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		resp, err := s.cfg.Dashboard.Charts(ctx, days)
+		s.respond(w, r, resp, err)
+	})
+}
+
+// handleErrors serves GET {base}api/errors/?days=.
+func (s *Server) handleErrors() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		days, err := daysParam(r.URL.Query(), s.cfg.Dashboard.DefaultDays())
+		if err != nil {
+			writeError(w, r, s.cfg.Logger, err)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		resp, err := s.cfg.Dashboard.Errors(ctx, days)
+		s.respond(w, r, resp, err)
+	})
+}
+
+// handleAPINotFound answers unknown API paths in JSON, like every API answer.
+func handleAPINotFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body apiError
+		body.Error.Code, body.Error.Message = "not_found", "no such API endpoint"
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			body.Error.Code, body.Error.Message = "method_not_allowed", "the API only answers GET"
+			writeJSON(w, http.StatusMethodNotAllowed, body)
+			return
+		}
+		writeJSON(w, http.StatusNotFound, body)
+	})
+}
+
+// handleHealthz serves GET /healthz: the process is up.
+func handleHealthz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+}
+
+// handleReadyz serves GET /readyz: the data source answers.
+func (s *Server) handleReadyz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.Ready == nil {
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.cfg.Ready(ctx); err != nil {
+			s.cfg.Logger.Warn("not ready", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+}
+
+// respond writes a figure response or its error.
+func (s *Server) respond(w http.ResponseWriter, r *http.Request, resp any, err error) {
+	if err != nil {
+		writeError(w, r, s.cfg.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}

@@ -1,0 +1,54 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/syncwatch/syncwatch/internal/syncs"
+)
+
+// apiError is the body of every error the API answers:
+// {"error": {"code": "…", "message": "…"}}.
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// writeJSON encodes v as the contract says every response is encoded.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	// The encoder escapes <, > and & by default, so JSON opened as HTML shows no markup.
+	_ = enc.Encode(v)
+}
+
+// writeError answers err as a JSON error. Clients get a public message; the cause goes to
+// the log, never to the client.
+func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	status, code, msg := http.StatusInternalServerError, "internal", "internal error; the server log has the cause"
+	var bad *badParam
+	switch {
+	case errors.As(err, &bad):
+		status, code, msg = http.StatusBadRequest, "bad_request", bad.msg
+	case errors.Is(err, syncs.ErrUnavailable):
+		status, code, msg = http.StatusServiceUnavailable, "unavailable",
+			"the sync history database cannot be reached and no earlier figures exist"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		status, code, msg = http.StatusServiceUnavailable, "unavailable",
+			"the figures are still being computed; try again shortly"
+	}
+	if status >= 500 {
+		logger.Error("request failed", "path", r.URL.Path, "status", status, "err", err)
+	}
+	var body apiError
+	body.Error.Code, body.Error.Message = code, msg
+	writeJSON(w, status, body)
+}

@@ -1,0 +1,21 @@
+package web
+
+import "net/http"
+
+// routes is the whole route table.
+func (s *Server) routes() {
+	base := s.cfg.BasePath
+	s.mux.Handle("GET /healthz", handleHealthz())
+	s.mux.Handle("GET /readyz", s.handleReadyz())
+	if base != "/" {
+		s.mux.Handle("GET /{$}", http.RedirectHandler(base, http.StatusFound))
+	}
+	s.mux.Handle("GET "+base+"{$}", s.handlePage())
+	s.mux.Handle("GET "+base+"static/{file}", s.handleStatic())
+	s.mux.Handle("GET "+base+"api/stats/{$}", s.handleStats())
+	s.mux.Handle("GET "+base+"api/crm-status/{$}", s.handleCRMStatus())
+	s.mux.Handle("GET "+base+"api/recent-syncs/{$}", s.handleRecentSyncs())
+	s.mux.Handle("GET "+base+"api/performance-charts/{$}", s.handleCharts())
+	s.mux.Handle("GET "+base+"api/errors/{$}", s.handleErrors())
+	s.mux.Handle(base+"api/", handleAPINotFound())
+}

@@ -1,0 +1,2 @@
+// syncwatch page script
+"use strict";

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Runs every test of syncwatch, on a fresh Debian machine as on a developer's.
+#
+# It installs what the tests need and is missing (as root, with apt-get: PostgreSQL, Redis,
+# Chromium, Celery), makes sure a PostgreSQL server answers (the one named by
+# TEST_DATABASE_URL, else the local one on 127.0.0.1:5432, else a private one it starts in
+# a temporary directory), then runs gofmt, go vet, every Go test (database, Redis, Celery
+# and browser tests included) and a short run of every fuzzer. A skipped test fails the
+# run: green means everything ran.
+#
+# Usage: scripts/test.sh [go test flags, e.g. -run TestName ./internal/web]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
+
+command -v go >/dev/null || die "Go is not installed: install Go 1.26 or newer (https://go.dev/dl/)"
+
+# --- system packages -------------------------------------------------------------------
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+missing=()
+[ -n "$(pg_bin)" ] || command -v initdb >/dev/null || missing+=(postgresql)
+command -v redis-server >/dev/null || missing+=(redis-server)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+/usr/bin/python3 -c 'import celery, redis' 2>/dev/null || missing+=(python3-celery python3-redis)
+if [ ${#missing[@]} -gt 0 ]; then
+	[ "$(id -u)" = 0 ] && command -v apt-get >/dev/null ||
+		die "missing: ${missing[*]}; install them (sudo apt-get install ${missing[*]}) and run again"
+	say "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# The packages' own scripts may try to start services; the tests start their own.
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+PG_BIN="$(pg_bin)"
+[ -n "$PG_BIN" ] && export PATH="$PG_BIN:$PATH"
+
+# --- PostgreSQL ------------------------------------------------------------------------
+pg_answers() { psql "$1" -Atqc 'select 1' >/dev/null 2>&1; }
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+	pg_answers "$TEST_DATABASE_URL" || die "TEST_DATABASE_URL does not answer"
+elif pg_answers "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"; then
+	export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+else
+	say "starting a private PostgreSQL server for the tests"
+	PGTMP="$(mktemp -d /tmp/syncwatch-pg.XXXXXX)"
+	as_pg=()
+	if [ "$(id -u)" = 0 ]; then
+		# initdb refuses to run as root; the postgresql package created this user.
+		id postgres >/dev/null 2>&1 || useradd --system --home-dir "$PGTMP" postgres
+		chown postgres "$PGTMP"
+		as_pg=(runuser -u postgres --)
+	fi
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+		/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	"${as_pg[@]}" initdb -D "$PGTMP/data" -U postgres -A trust --no-sync >/dev/null
+	"${as_pg[@]}" pg_ctl -D "$PGTMP/data" -l "$PGTMP/log" -w -o "-p $port -k $PGTMP -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+	trap '"${as_pg[@]}" pg_ctl -D "$PGTMP/data" -m immediate stop >/dev/null 2>&1; rm -rf "$PGTMP"' EXIT
+	export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+	pg_answers "$TEST_DATABASE_URL" || die "the private PostgreSQL server does not answer (log: $PGTMP/log)"
+fi
+
+# --- checks and tests ------------------------------------------------------------------
+say "go mod download"
+go mod download
+
+say "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+[ -z "$unformatted" ] || die "gofmt would change: $unformatted"
+
+say "go vet"
+go vet ./...
+
+pkgs=("$@")
+[ ${#pkgs[@]} -gt 0 ] || pkgs=(./...)
+say "go test ${pkgs[*]}"
+log="$(mktemp /tmp/syncwatch-test.XXXXXX)"
+status=0
+go test -count=1 -timeout 20m -v "${pkgs[@]}" >"$log" 2>&1 || status=$?
+# Show what matters: failures with their output, and each package's verdict.
+grep -E '^(ok|FAIL|---|panic:|\s+\S+_test\.go:[0-9]+:)|^=== RUN.*FAIL' "$log" | grep -v -- '--- PASS' || true
+if grep -q -- '--- SKIP' "$log"; then
+	grep -B2 -A3 -- '--- SKIP' "$log" >&2
+	die "a test was skipped: every test must run (see above)"
+fi
+[ $status = 0 ] || die "tests failed (full log: $log)"
+
+if [ $# -eq 0 ]; then
+	say "fuzzing each fuzzer briefly"
+	for pkg in $(go list ./...); do
+		for fuzz in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
+			out=$(go test -run '^$' -fuzz "^${fuzz}\$" -fuzztime "${FUZZTIME:-10s}" "$pkg" 2>&1) ||
+				{ printf '%s\n' "$out"; die "fuzzer $fuzz in $pkg failed"; }
+			echo "ok    fuzz $fuzz ($pkg)"
+		done
+	done
+fi
+say "all tests passed"
