@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/syncwatch/syncwatch/internal/storetest"
+	"github.com/syncwatch/syncwatch/internal/syncs"
 )
 
 // DefaultURL is the server the tests use when TEST_DATABASE_URL is not set.
@@ -174,6 +175,32 @@ func (db *DB) Insert(t testing.TB, rows ...storetest.Row) []int64 {
 		ids = append(ids, id)
 	}
 	return ids
+}
+
+// InsertSchedule adds a row to orchestration.sync_schedule, and a django-celery-beat
+// periodic task carrying s.LastRunAt that the schedule points to.
+func (db *DB) InsertSchedule(t testing.TB, s syncs.Schedule) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var taskID int64
+	err := db.conn.QueryRow(ctx, `INSERT INTO public.django_celery_beat_periodictask
+			(name, task, enabled, last_run_at, total_run_count, one_off, date_changed)
+		VALUES ($1, 'ingestion.tasks.run_sync', $2, $3, 0, false, now()) RETURNING id`,
+		s.SourceKey+":"+s.Mode+":"+s.Name, s.Enabled, s.LastRunAt).Scan(&taskID)
+	if err != nil {
+		t.Fatalf("pgtest: insert periodic task: %v", err)
+	}
+	_, err = db.conn.Exec(ctx, `INSERT INTO orchestration.sync_schedule
+			(name, crm_source, model_name, mode, source_key, recurrence_type, every, period,
+			 minute, hour, day_of_week, day_of_month, month_of_year, start_at, end_at, enabled,
+			 options, periodic_task_id, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, '{}', $17, now(), now())`,
+		s.Name, s.CRMSource, s.ModelName, s.Mode, s.SourceKey, s.RecurrenceType, s.Every, s.Period,
+		s.Minute, s.Hour, s.DayOfWeek, s.DayOfMonth, s.MonthOfYear, s.StartAt, s.EndAt, s.Enabled, taskID)
+	if err != nil {
+		t.Fatalf("pgtest: insert schedule: %v", err)
+	}
 }
 
 // String describes the database for test logs.

@@ -44,16 +44,13 @@ func (r Row) WithDefaults() Row {
 	return r
 }
 
-// ScheduleRow is a row of orchestration.sync_schedule to insert, with the beat table's
-// last_run_at for it (nil: the task never ran).
-type ScheduleRow struct {
-	syncs.Schedule
-}
-
 // Fixture writes rows into the database a store reads.
 type Fixture interface {
 	// Insert adds rows to sync_history and returns their ids.
 	Insert(t testing.TB, rows ...Row) []int64
+	// InsertSchedule adds a row to sync_schedule (its ID is ignored) and records
+	// s.LastRunAt as the beat scheduler's last run of it (nil: never ran).
+	InsertSchedule(t testing.TB, s syncs.Schedule)
 }
 
 // Harness opens an empty store and the fixture that fills it.
