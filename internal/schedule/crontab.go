@@ -63,9 +63,10 @@ func ParseCrontab(minute, hour, dayOfWeek, dayOfMonth, monthOfYear string) (Cron
 	return c, nil
 }
 
-// Satisfiable reports whether some date matches the crontab. It is false for day 30
-// or 31 of February alone, day 31 of April, June, September and November alone, and
-// the zero Crontab.
+// Satisfiable reports whether some date matches the crontab. It is false when every
+// day_of_month lies past the end of every month_of_year (day 30 of February, day 31
+// of April and June), and for the zero Crontab. Any date that exists matches each
+// day of the week within 400 years, so day_of_week alone never makes it false.
 func (c Crontab) Satisfiable() bool {
 	return c.possible
 }
@@ -208,7 +209,9 @@ func (c Crontab) dateMatches(y int, m time.Month, d int) bool {
 	return has(c.months, int(m)) && has(c.days, d) && has(c.weekdays, int(weekdayOf(y, m, d)))
 }
 
-// String returns the five fields as a crontab line, minute first.
+// String returns the five fields as given, separated by spaces, in Celery's order:
+// minute, hour, day_of_week, day_of_month, month_of_year (classic cron puts the day of
+// the week last).
 func (c Crontab) String() string {
 	return fmt.Sprintf("%s %s %s %s %s", c.fields[0], c.fields[1], c.fields[2], c.fields[3], c.fields[4])
 }

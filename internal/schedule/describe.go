@@ -42,14 +42,14 @@ func describeTimes(minutes, hours uint64) string {
 	case allMinutes && allHours:
 		return "every minute"
 	case allMinutes:
-		return "every minute of hours " + numberList(hours, 2)
+		return "every minute of " + hourList(hours)
 	case allHours && len(ms) == 1:
 		return fmt.Sprintf("every hour at :%02d", ms[0])
 	case allHours:
 		if step, ok := evenStep(ms, 60); ok {
 			return fmt.Sprintf("every %d minutes", step)
 		}
-		return "every hour at " + minuteList(ms)
+		return "every hour at " + minuteList(minutes)
 	case len(ms) == 1:
 		if step, ok := evenStep(hs, 24); ok {
 			if ms[0] == 0 {
@@ -67,7 +67,7 @@ func describeTimes(minutes, hours uint64) string {
 		}
 		return "at " + joinAnd(times) + " UTC"
 	}
-	return "at " + minuteList(ms) + " past hours " + numberList(hours, 2) + " UTC"
+	return "at " + minuteList(minutes) + " past " + hourList(hours) + " UTC"
 }
 
 // evenStep reports whether values are 0, s, 2s, … covering a cycle of n evenly, the
@@ -88,12 +88,15 @@ func evenStep(values []int, n int) (int, bool) {
 	return step, true
 }
 
-func minuteList(ms []int) string {
-	parts := make([]string, len(ms))
-	for i, m := range ms {
-		parts[i] = fmt.Sprintf(":%02d", m)
+func minuteList(minutes uint64) string {
+	return rangeList(minutes, func(v int) string { return fmt.Sprintf(":%02d", v) })
+}
+
+func hourList(hours uint64) string {
+	if hs := members64(hours); len(hs) == 1 {
+		return fmt.Sprintf("hour %02d", hs[0])
 	}
-	return joinAnd(parts)
+	return "hours " + numberList(hours, 2)
 }
 
 func dayList(days uint64) string {
