@@ -157,7 +157,7 @@ func sameUTCDay(a, b time.Time) bool {
 	return ay == by && am == bm && ad == bd
 }
 
-func TestOracleFileIsJSONLinesWithFiveFields(t *testing.T) {
+func TestOracleFileWasNotTruncated(t *testing.T) {
 	t.Parallel()
 	data, err := os.ReadFile(oracleFile)
 	if err != nil {
