@@ -10,9 +10,11 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/syncwatch/syncwatch/internal/dashboard"
+	"github.com/syncwatch/syncwatch/internal/health"
 	"github.com/syncwatch/syncwatch/internal/postgres"
 	"github.com/syncwatch/syncwatch/internal/syncs"
 	"github.com/syncwatch/syncwatch/internal/web"
@@ -31,6 +33,13 @@ type serveConfig struct {
 	sources          string
 	statementTimeout time.Duration
 	logLevel         string
+
+	brokerURL      string
+	redisURL       string
+	defaultQueue   string
+	keyPrefix      string
+	healthInterval time.Duration
+	healthTimeout  time.Duration
 }
 
 func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
@@ -54,6 +63,18 @@ func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
 		"server-side limit on every query (env SYNCWATCH_STATEMENT_TIMEOUT)")
 	fs.StringVar(&c.logLevel, "log-level", e.str("SYNCWATCH_LOG_LEVEL", "info"),
 		"debug, info, warn or error (env SYNCWATCH_LOG_LEVEL)")
+	fs.StringVar(&c.brokerURL, "celery-broker-url", e.getenv("CELERY_BROKER_URL"),
+		"the Celery broker, a Redis URL (env CELERY_BROKER_URL)")
+	fs.StringVar(&c.redisURL, "redis-url", e.getenv("REDIS_URL"),
+		"the Redis server to report on (env REDIS_URL; default the broker)")
+	fs.StringVar(&c.defaultQueue, "celery-queue", e.str("CELERY_TASK_DEFAULT_QUEUE", "celery"),
+		"the task queue counted even when no worker consumes it (env CELERY_TASK_DEFAULT_QUEUE)")
+	fs.StringVar(&c.keyPrefix, "celery-key-prefix", e.getenv("SYNCWATCH_CELERY_KEY_PREFIX"),
+		"kombu's global_keyprefix transport option, if the workers use one (env SYNCWATCH_CELERY_KEY_PREFIX)")
+	fs.DurationVar(&c.healthInterval, "health-interval", e.duration("SYNCWATCH_HEALTH_INTERVAL", 15*time.Second),
+		"how often PostgreSQL, Redis and the workers are checked (env SYNCWATCH_HEALTH_INTERVAL)")
+	fs.DurationVar(&c.healthTimeout, "health-timeout", e.duration("SYNCWATCH_HEALTH_TIMEOUT", 2*time.Second),
+		"how long each health check may take (env SYNCWATCH_HEALTH_TIMEOUT)")
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -85,8 +106,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer store.Close()
 
+	monitor, err := health.NewMonitor(health.Config{
+		Database:     store.Health,
+		RedisURL:     health.RedisURLFrom(cfg.redisURL, cfg.brokerURL),
+		BrokerURL:    cfg.brokerURL,
+		DefaultQueue: cfg.defaultQueue,
+		KeyPrefix:    cfg.keyPrefix,
+		Interval:     cfg.healthInterval,
+		Timeout:      cfg.healthTimeout,
+		Logger:       logger,
+	})
+	if err != nil {
+		return err
+	}
+
 	dash, err := dashboard.New(dashboard.Config{
 		Store:           store,
+		Health:          monitor,
 		Sources:         splitList(cfg.sources),
 		Location:        loc,
 		StuckAfter:      cfg.stuckAfter,
@@ -129,11 +165,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
-	background := make(chan struct{})
-	go func() {
-		defer close(background)
-		dash.Run(bgCtx)
-	}()
+	var background sync.WaitGroup
+	background.Go(func() { dash.Run(bgCtx) })
+	background.Go(func() { monitor.Run(bgCtx) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -147,7 +181,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
 	stopBackground()
-	<-background
+	background.Wait()
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

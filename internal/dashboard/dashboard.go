@@ -20,6 +20,9 @@ import (
 // Config is what the dashboard needs. Zero values take the defaults.
 type Config struct {
 	Store syncs.Store
+	// Health is the monitor of PostgreSQL, Redis and the Celery workers; nil reports
+	// every component not_configured.
+	Health HealthReporter
 	// Sources is the configured list of known CRM sources, in display order (default:
 	// syncs.DefaultSources()).
 	Sources []string

@@ -75,6 +75,13 @@ func (s *Server) handleErrors() http.Handler {
 	})
 }
 
+// handleSystemHealth serves GET {base}api/system-health/.
+func (s *Server) handleSystemHealth() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.cfg.Dashboard.SystemHealth())
+	})
+}
+
 // handleAPINotFound answers unknown API paths in JSON, like every API answer.
 func handleAPINotFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
