@@ -66,13 +66,18 @@ type CRMStatus struct {
 
 // ScheduleInfo is one of a CRM's schedules.
 type ScheduleInfo struct {
-	Name       string     `json:"name"`
-	Mode       string     `json:"mode"`
-	Recurrence string     `json:"recurrence"`
-	State      string     `json:"state"`
-	Invalid    string     `json:"invalid,omitempty"`
-	NextRun    *time.Time `json:"next_run"`
-	Overdue    bool       `json:"overdue"`
+	Name       string `json:"name"`
+	Mode       string `json:"mode"`
+	Recurrence string `json:"recurrence"`
+	State      string `json:"state"`
+	// Invalid is why beat cannot run the schedule, when State is "invalid".
+	Invalid string `json:"invalid,omitempty"`
+	// Note explains an answer that might surprise (why the next run is unknown).
+	Note    string     `json:"note,omitempty"`
+	NextRun *time.Time `json:"next_run"`
+	// Due is true when the next run is already past: beat sends it at its next tick.
+	Due     bool `json:"due"`
+	Overdue bool `json:"overdue"`
 	// LastExpected is when beat should last have sent the schedule's task.
 	LastExpected *time.Time `json:"last_expected"`
 }

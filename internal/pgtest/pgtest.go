@@ -195,12 +195,42 @@ func (db *DB) InsertSchedule(t testing.TB, s syncs.Schedule) {
 			(name, crm_source, model_name, mode, source_key, recurrence_type, every, period,
 			 minute, hour, day_of_week, day_of_month, month_of_year, start_at, end_at, enabled,
 			 options, periodic_task_id, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, '{}', $17, now(), now())`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, '{}', $17, $18, $18)`,
 		s.Name, s.CRMSource, s.ModelName, s.Mode, s.SourceKey, s.RecurrenceType, s.Every, s.Period,
-		s.Minute, s.Hour, s.DayOfWeek, s.DayOfMonth, s.MonthOfYear, s.StartAt, s.EndAt, s.Enabled, taskID)
+		s.Minute, s.Hour, s.DayOfWeek, s.DayOfMonth, s.MonthOfYear, s.StartAt, s.EndAt, s.Enabled, taskID,
+		s.UpdatedAt)
 	if err != nil {
 		t.Fatalf("pgtest: insert schedule: %v", err)
 	}
+}
+
+// NewRole creates a login role for this test, runs each grant (with %s standing for the
+// role's name) in this database, and returns a URL that connects as that role. The role
+// is dropped when the test ends.
+func (db *DB) NewRole(t testing.TB, grants ...string) string {
+	t.Helper()
+	role := "sw_role_" + strings.TrimPrefix(db.Name, "syncwatch_test_")
+	db.Exec(t, "CREATE ROLE "+role+" LOGIN")
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		// Privileges in this database keep the role alive; drop them first.
+		if _, err := db.conn.Exec(ctx, "DROP OWNED BY "+role); err != nil {
+			t.Errorf("pgtest: drop owned by %s: %v", role, err)
+		}
+		if _, err := db.conn.Exec(ctx, "DROP ROLE "+role); err != nil {
+			t.Errorf("pgtest: drop role %s: %v", role, err)
+		}
+	})
+	for _, g := range grants {
+		db.Exec(t, strings.ReplaceAll(g, "%s", role))
+	}
+	u, err := url.Parse(db.URL)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	u.User = url.User(role)
+	return u.String()
 }
 
 // String describes the database for test logs.

@@ -42,7 +42,7 @@ func (db *DB) Schedules(ctx context.Context) ([]syncs.Schedule, error) {
 	}
 	sql := `SELECT s.id, s.name, s.crm_source, s.model_name, s.mode, s.source_key,
 			s.recurrence_type, s.every, s.period, s.minute, s.hour, s.day_of_week,
-			s.day_of_month, s.month_of_year, s.start_at, s.end_at, s.enabled, ` + lastRun + `
+			s.day_of_month, s.month_of_year, s.start_at, s.end_at, s.enabled, s.updated_at, ` + lastRun + `
 		FROM orchestration.sync_schedule s` + join + `
 		ORDER BY s.crm_source, s.id`
 	var schedules []syncs.Schedule
@@ -50,7 +50,7 @@ func (db *DB) Schedules(ctx context.Context) ([]syncs.Schedule, error) {
 		var s syncs.Schedule
 		err := rows.Scan(&s.ID, &s.Name, &s.CRMSource, &s.ModelName, &s.Mode, &s.SourceKey,
 			&s.RecurrenceType, &s.Every, &s.Period, &s.Minute, &s.Hour, &s.DayOfWeek,
-			&s.DayOfMonth, &s.MonthOfYear, &s.StartAt, &s.EndAt, &s.Enabled, &s.LastRunAt)
+			&s.DayOfMonth, &s.MonthOfYear, &s.StartAt, &s.EndAt, &s.Enabled, &s.UpdatedAt, &s.LastRunAt)
 		schedules = append(schedules, s)
 		return err
 	})

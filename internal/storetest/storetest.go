@@ -48,8 +48,9 @@ func (r Row) WithDefaults() Row {
 type Fixture interface {
 	// Insert adds rows to sync_history and returns their ids.
 	Insert(t testing.TB, rows ...Row) []int64
-	// InsertSchedule adds a row to sync_schedule (its ID is ignored) and records
-	// s.LastRunAt as the beat scheduler's last run of it (nil: never ran).
+	// InsertSchedule adds a row to sync_schedule (its ID is ignored) with s.UpdatedAt as
+	// its created_at and updated_at, and records s.LastRunAt as the beat scheduler's last
+	// run of it (nil: never ran).
 	InsertSchedule(t testing.TB, s syncs.Schedule)
 }
 
@@ -77,6 +78,7 @@ func Run(t *testing.T, h Harness) {
 		{"errors list the newest failures and their types", errorsRecent},
 		{"errors reach further back when the shown days have few failures", errorsFallback},
 		{"problematic crms are ranked by failure rate and capped at five", errorsProblematic},
+		{"schedules give each crm its next run and mark missed runs overdue", schedulesNextAndOverdue},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -146,6 +146,10 @@ type Schedule struct {
 	StartAt        *time.Time
 	EndAt          *time.Time
 	Enabled        bool
+	// UpdatedAt is when an administrator last changed the schedule (zero: unknown).
+	// Beat reloads a changed schedule, so runs it should have sent before then were
+	// never owed.
+	UpdatedAt time.Time
 	// LastRunAt is django-celery-beat's last_run_at for the schedule's periodic task;
 	// nil when the task never ran or the beat table is absent.
 	LastRunAt *time.Time
