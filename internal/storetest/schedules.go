@@ -97,7 +97,9 @@ func schedulesNextAndOverdue(t *testing.T, h Harness) {
 		}
 		rows = append(rows, r)
 	}
-	oct9 := func(hh, mm int) *time.Time { return ptr(day0(9).Add(time.Duration(hh)*hour + time.Duration(mm)*minute)) }
+	oct9 := func(hh, mm int) *time.Time {
+		return ptr(day0(9).Add(time.Duration(hh)*hour + time.Duration(mm)*minute))
+	}
 	want := []row{
 		{"hubspot", oct9(11, 0), false, []string{"scheduled"}},
 		{"callrail", oct9(10, 35), false, []string{"scheduled"}},
