@@ -316,7 +316,7 @@ func brpopTimeout(left time.Duration) (string, bool) {
 
 // celeryBroker speaks remote control and reads queue lengths on one Redis broker.
 type celeryBroker struct {
-	client   *redis.Client
+	conn     *redisConn
 	names    kombuNames
 	display  string
 	password string
@@ -340,21 +340,21 @@ type inspectResult struct {
 // collects replies until every listening connection has answered every method or the
 // deadline passes. It binds a private reply queue first and always unbinds and deletes
 // it afterwards, even when ctx is done.
-func (b *celeryBroker) inspect(ctx context.Context, methods []string, destination []string, deadline time.Time) (inspectResult, error) {
+func inspect(ctx context.Context, client *redis.Client, names kombuNames, methods []string, destination []string, deadline time.Time) (inspectResult, error) {
 	res := inspectResult{replies: map[string]map[string]json.RawMessage{}, listeners: map[string]int64{}}
 	rk := newID()
-	bindingKey, member := b.names.replyBindingKey(), b.names.bindingMember(rk)
-	replyKeys := b.names.queueKeys(b.names.replyQueueName(rk))
+	bindingKey, member := names.replyBindingKey(), names.bindingMember(rk)
+	replyKeys := names.queueKeys(names.replyQueueName(rk))
 
 	// Workers drop replies for routing keys that have no binding, so bind first.
-	if err := b.client.SAdd(ctx, bindingKey, member).Err(); err != nil {
+	if err := client.SAdd(ctx, bindingKey, member).Err(); err != nil {
 		return res, fmt.Errorf("broker unreachable: %w", err)
 	}
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 		defer cancel()
 		// SREM before DEL: a worker that still finds the binding recreates the list.
-		_, _ = b.client.TxPipelined(cctx, func(p redis.Pipeliner) error {
+		_, _ = client.TxPipelined(cctx, func(p redis.Pipeliner) error {
 			p.SRem(cctx, bindingKey, member)
 			p.Del(cctx, replyKeys[:]...)
 			return nil
@@ -366,7 +366,7 @@ func (b *celeryBroker) inspect(ctx context.Context, methods []string, destinatio
 	for i, method := range methods {
 		ticket := newID()
 		tickets[ticket] = method
-		msg, err := encodeControl(b.names, controlRequest{
+		msg, err := encodeControl(names, controlRequest{
 			Method: method, Destination: destination, Ticket: ticket, RoutingKey: rk,
 			DeliveryTag: newID(), Expires: deadline,
 		})
@@ -376,9 +376,9 @@ func (b *celeryBroker) inspect(ctx context.Context, methods []string, destinatio
 		msgs[i] = msg
 	}
 	sent := time.Now()
-	cmds, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, msg := range msgs {
-			p.Publish(ctx, b.names.broadcastChannel(), msg)
+			p.Publish(ctx, names.broadcastChannel(), msg)
 		}
 		return nil
 	})
@@ -400,7 +400,7 @@ func (b *celeryBroker) inspect(ctx context.Context, methods []string, destinatio
 		if !ok {
 			break
 		}
-		v, err := b.client.Do(ctx, append(args, timeout)...).StringSlice()
+		v, err := client.Do(ctx, append(args, timeout)...).StringSlice()
 		if errors.Is(err, redis.Nil) {
 			break // the deadline passed without another reply
 		}
@@ -477,12 +477,14 @@ func (b *celeryBroker) measure(ctx context.Context, timeout time.Duration, known
 	var m celeryMeasurement
 	start := time.Now()
 	defer func() { m.elapsed = time.Since(start) }()
-	if err := b.client.Ping(ctx).Err(); err != nil {
+	client := b.conn.get()
+	if err := client.Ping(ctx).Err(); err != nil {
+		b.conn.reset(client)
 		m.err = fmt.Errorf("broker unreachable: %w", err)
 		return m
 	}
 	m.rtt = time.Since(start)
-	res, err := b.inspect(ctx, []string{"ping", "stats", "active_queues"}, nil, start.Add(time.Duration(float64(timeout)*replyShare)))
+	res, err := inspect(ctx, client, b.names, []string{"ping", "stats", "active_queues"}, nil, start.Add(time.Duration(float64(timeout)*replyShare)))
 	if err != nil {
 		m.err = err
 		return m
@@ -497,7 +499,7 @@ func (b *celeryBroker) measure(ctx context.Context, timeout time.Duration, known
 	}
 	slices.Sort(queues)
 	queues = slices.Compact(queues)
-	depths, reserved, oldest, err := b.depths(ctx, queues)
+	depths, reserved, oldest, err := queueDepths(ctx, client, b.names, queues)
 	if err != nil {
 		m.err = err
 		return m
@@ -563,20 +565,20 @@ func workersFromReplies(replies map[string]map[string]json.RawMessage) map[strin
 
 // depths reads, in one MULTI/EXEC, the length of every priority level of every queue,
 // the number of unacknowledged messages and the delivery time of the oldest of them.
-func (b *celeryBroker) depths(ctx context.Context, queues []string) (map[string]queueDepth, int64, *time.Time, error) {
+func queueDepths(ctx context.Context, client *redis.Client, names kombuNames, queues []string) (map[string]queueDepth, int64, *time.Time, error) {
 	var lens [][4]*redis.IntCmd
 	var hlen *redis.IntCmd
 	var oldest *redis.ZSliceCmd
-	_, err := b.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, q := range queues {
 			var cmds [4]*redis.IntCmd
-			for i, key := range b.names.queueKeys(q) {
+			for i, key := range names.queueKeys(q) {
 				cmds[i] = p.LLen(ctx, key)
 			}
 			lens = append(lens, cmds)
 		}
-		hlen = p.HLen(ctx, b.names.unackedKey())
-		oldest = p.ZRangeWithScores(ctx, b.names.unackedIndexKey(), 0, 0)
+		hlen = p.HLen(ctx, names.unackedKey())
+		oldest = p.ZRangeWithScores(ctx, names.unackedIndexKey(), 0, 0)
 		return nil
 	})
 	if err != nil {

@@ -3,14 +3,18 @@ package health
 // Scenarios against real Celery workers on real Redis servers.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
@@ -140,6 +144,19 @@ func TestCeleryWorkersAndOneKilled(t *testing.T) {
 				step.name, rep.Status, deref(rep.ActiveWorkers), answered, missing, rep.GoneWorkers, rep.Warnings,
 				step.status, step.active, step.answered, step.missing, step.gone)
 		}
+	}
+	assertNoReplyQueuesLeft(t, shared.client(t, db), "")
+}
+
+// assertNoReplyQueuesLeft checks that every broadcast removed its reply binding and list.
+func assertNoReplyQueuesLeft(t *testing.T, c *redis.Client, prefix string) {
+	t.Helper()
+	ctx := context.Background()
+	if n := c.SCard(ctx, prefix+"_kombu.binding.reply.celery.pidbox").Val(); n != 0 {
+		t.Errorf("reply bindings left: got %d, want 0", n)
+	}
+	if keys := c.Keys(ctx, prefix+"*.reply.celery.pidbox*").Val(); len(keys) != 0 {
+		t.Errorf("reply lists left: got %q, want none", keys)
 	}
 }
 
@@ -279,6 +296,11 @@ func TestCeleryGlobalKeyPrefix(t *testing.T) {
 		t.Errorf("pending per queue (-want +got):\n%s", diff)
 	}
 
+	assertNoReplyQueuesLeft(t, c, "pfx:")
+	if n := c.SCard(context.Background(), "pfx:_kombu.binding.celery.pidbox").Val(); n != 1 {
+		t.Errorf("the worker's own binding under the prefix: got %d members, want 1", n)
+	}
+
 	// Without the prefix nobody is found: the channel and the keys are elsewhere.
 	m2, clock2 := newTestMonitor(t, Config{BrokerURL: url, DefaultQueue: "dw-backlog"})
 	rep2 := check(t, m2, clock2).Celery
@@ -296,7 +318,9 @@ func TestCeleryBrokerStoppedAndRestarted(t *testing.T) {
 	srv := newRedisServer(t, redisServerOptions{password: password})
 	url := srv.url(0)
 	startWorkers(t, workerOptions{broker: url, name: "phoenix@syncwatch-test"})
+	var logs syncBuffer
 	m, clock := newTestMonitor(t, Config{
+		Logger:       slog.New(slog.NewTextHandler(&logs, nil)),
 		BrokerURL:    url,
 		RedisURL:     shared.url(0),
 		DefaultQueue: "dw-production",
@@ -326,6 +350,16 @@ func TestCeleryBrokerStoppedAndRestarted(t *testing.T) {
 	if out, _ := json.Marshal(rep); strings.Contains(string(out), password) {
 		t.Errorf("the report contains the password: %s", out)
 	}
+	if got := logs.String(); !strings.Contains(got, "component=celery status=unhealthy") || strings.Contains(got, password) {
+		t.Errorf("logs: got %q, want celery's change to unhealthy and no password", got)
+	}
+
+	// A long outage: more failed checks than the client pool has connections.
+	for range 6 {
+		if rep := check(t, m, clock); rep.Celery.Status != StatusUnhealthy {
+			t.Fatalf("during the outage: got %q, want unhealthy", rep.Celery.Status)
+		}
+	}
 
 	if err := srv.start(); err != nil {
 		t.Fatal(err)
@@ -343,4 +377,22 @@ func TestCeleryBrokerStoppedAndRestarted(t *testing.T) {
 	if rep.Celery.Status != StatusHealthy || !slices.Equal(workerNames(rep.Celery), []string{"phoenix@syncwatch-test"}) {
 		t.Errorf("after the worker reconnected: got %q %s, workers %v; want healthy with phoenix@syncwatch-test", rep.Celery.Status, rep.Celery.Error, workerNames(rep.Celery))
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

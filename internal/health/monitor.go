@@ -159,7 +159,7 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 			return nil, fmt.Errorf("health: broker url: %w", err)
 		}
 		m.broker = &celeryBroker{
-			client:   newRedisChecker(ep, cfg.Timeout).client,
+			conn:     newRedisConn(ep, cfg.Timeout),
 			names:    kombuNames{prefix: cfg.KeyPrefix, db: ep.DB},
 			display:  ep.Display,
 			password: ep.Password,
@@ -275,9 +275,16 @@ func (m *Monitor) startLocked() *checkRun {
 		rep := m.runChecks(m.life)
 		m.mu.Lock()
 		prev := m.report
-		m.report, m.inflight, m.lastEnd = rep, nil, m.now()
+		// A run cut short by close says nothing about the services: keep the last results.
+		stored := m.life.Err() == nil
+		if stored {
+			m.report = rep
+		}
+		m.inflight, m.lastEnd = nil, m.now()
 		m.mu.Unlock()
-		m.logChanges(prev, rep)
+		if stored {
+			m.logChanges(prev, rep)
+		}
 	}()
 	return run
 }
@@ -411,10 +418,10 @@ func (m *Monitor) close() {
 		}
 	}
 	if m.redis != nil {
-		_ = m.redis.client.Close()
+		m.redis.conn.close()
 	}
 	if m.broker != nil {
-		_ = m.broker.client.Close()
+		m.broker.conn.close()
 	}
 	for _, e := range m.endpoints {
 		e.close()

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -292,8 +293,52 @@ func redisOptions(ep redisEndpoint, timeout time.Duration) *redis.Options {
 		PoolTimeout:           timeout,
 		ContextTimeoutEnabled: true,
 		MaxRetries:            -1,
+		DialerRetries:         1, // the next check is the retry
 		PoolSize:              4,
 	}
+}
+
+// redisConn holds a go-redis client that is replaced after a failed connection. After
+// PoolSize failed dials go-redis answers every command with the last dial error until a
+// background goroutine of its own (redialing every second) reaches the server again; a
+// fresh client makes the next check after a restart see the server at once, and closing
+// the old one ends that goroutine.
+type redisConn struct {
+	opts *redis.Options
+
+	mu     sync.Mutex
+	client *redis.Client
+	closed bool
+}
+
+func newRedisConn(ep redisEndpoint, timeout time.Duration) *redisConn {
+	opts := redisOptions(ep, timeout)
+	return &redisConn{opts: opts, client: redis.NewClient(opts)}
+}
+
+// get returns the current client.
+func (c *redisConn) get() *redis.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.client
+}
+
+// reset replaces failed, unless another caller has already replaced it.
+func (c *redisConn) reset(failed *redis.Client) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.client != failed {
+		return
+	}
+	_ = failed.Close()
+	c.client = redis.NewClient(c.opts)
+}
+
+func (c *redisConn) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	_ = c.client.Close()
 }
 
 // RedisReport is the redis section of the system-health answer.
@@ -317,7 +362,7 @@ type RedisReport struct {
 
 // redisChecker checks one Redis server.
 type redisChecker struct {
-	client   *redis.Client
+	conn     *redisConn
 	display  string
 	password string
 	timeout  time.Duration
@@ -325,7 +370,7 @@ type redisChecker struct {
 
 func newRedisChecker(ep redisEndpoint, timeout time.Duration) *redisChecker {
 	return &redisChecker{
-		client:   redis.NewClient(redisOptions(ep, timeout)),
+		conn:     newRedisConn(ep, timeout),
 		display:  ep.Display,
 		password: ep.Password,
 		timeout:  timeout,
@@ -336,14 +381,16 @@ func newRedisChecker(ep redisEndpoint, timeout time.Duration) *redisChecker {
 // memory sections in one pipeline (one section per INFO, as Redis before 7 requires).
 func (c *redisChecker) check(ctx context.Context) RedisReport {
 	rep := RedisReport{Server: c.display}
+	client := c.conn.get()
 	start := time.Now()
-	if err := c.client.Ping(ctx).Err(); err != nil {
+	if err := client.Ping(ctx).Err(); err != nil {
+		c.conn.reset(client)
 		rep.Status, rep.Error = StatusUnhealthy, reason(fmt.Errorf("redis unreachable: %w", err), c.timeout, c.password)
 		return rep
 	}
 	rtt := time.Since(start)
 	rep.ResponseTimeMS = ptr(millis(rtt))
-	cmds, err := c.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.Info(ctx, "server")
 		p.Info(ctx, "clients")
 		p.Info(ctx, "memory")

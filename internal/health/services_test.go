@@ -7,6 +7,7 @@ package health
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -67,6 +68,13 @@ type redisServerOptions struct {
 	password   string
 	unixSocket bool
 	port       int // 0: a free port
+	tls        *tlsFiles
+}
+
+// tlsFiles are the PEM files of a TLS-only server; its port then speaks only TLS.
+type tlsFiles struct {
+	cert, key, ca string
+	client        *tls.Config // for the readiness ping
 }
 
 // redisServer is one private redis-server process.
@@ -76,6 +84,8 @@ type redisServer struct {
 	socket   string
 	password string
 	args     []string
+	// tlsClient is set for a TLS-only server.
+	tlsClient *tls.Config
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -102,8 +112,14 @@ func startRedisServer(dir string, opts redisServerOptions) (*redisServer, error)
 		}
 	}
 	s := &redisServer{dir: dir, port: port, password: opts.password}
-	s.args = []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--databases", strconv.Itoa(sharedDatabases), "--dir", dir, "--logfile", filepath.Join(dir, "redis.log")}
+	portArgs := []string{"--port", strconv.Itoa(port)}
+	if opts.tls != nil {
+		portArgs = []string{"--port", "0", "--tls-port", strconv.Itoa(port), "--tls-cert-file", opts.tls.cert,
+			"--tls-key-file", opts.tls.key, "--tls-ca-cert-file", opts.tls.ca, "--tls-auth-clients", "no"}
+		s.tlsClient = opts.tls.client
+	}
+	s.args = append(portArgs, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--databases", strconv.Itoa(sharedDatabases), "--dir", dir, "--logfile", filepath.Join(dir, "redis.log"))
 	if opts.unixSocket {
 		s.socket = filepath.Join(dir, "redis.sock")
 		s.args = append(s.args, "--unixsocket", s.socket, "--unixsocketperm", "700")
@@ -135,7 +151,7 @@ func (s *redisServer) start() error {
 		return fmt.Errorf("start redis-server: %w", err)
 	}
 	s.cmd = cmd
-	c := redis.NewClient(&redis.Options{Addr: s.addr(), Password: s.password, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: s.addr(), Password: s.password, TLSConfig: s.tlsClient, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -280,8 +296,9 @@ func waitForWorker(t *testing.T, o workerOptions, w *testWorker) error {
 	if err != nil {
 		return err
 	}
-	b := &celeryBroker{client: redis.NewClient(redisOptions(ep, time.Second)), names: kombuNames{prefix: o.keyPrefix, db: ep.DB}}
-	defer b.client.Close()
+	client := redis.NewClient(redisOptions(ep, time.Second))
+	defer client.Close()
+	names := kombuNames{prefix: o.keyPrefix, db: ep.DB}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
@@ -290,7 +307,7 @@ func waitForWorker(t *testing.T, o workerOptions, w *testWorker) error {
 		default:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		res, err := b.inspect(ctx, []string{"ping"}, []string{o.name}, time.Now().Add(300*time.Millisecond))
+		res, err := inspect(ctx, client, names, []string{"ping"}, []string{o.name}, time.Now().Add(300*time.Millisecond))
 		cancel()
 		if err == nil {
 			if _, ok := res.replies["ping"][o.name]; ok {
