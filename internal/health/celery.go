@@ -632,18 +632,28 @@ type CeleryReport struct {
 }
 
 // WorkerReport is one Celery worker as the last check saw it.
+// The numbers come from the worker's answer to stats, and are null when it did not
+// answer that; Queues from its answer to active_queues.
 type WorkerReport struct {
+	// Name is the worker's node name (-n), for example "celery@host".
 	Name string `json:"name"`
 	// Answered is false for a worker that missed this check but answered the one before.
 	Answered bool `json:"answered"`
 	// LastSeen is when it last answered.
-	LastSeen      time.Time `json:"last_seen"`
-	PID           *int64    `json:"pid"`
-	PoolSize      *int64    `json:"pool_size"`
-	Processed     *int64    `json:"processed"`
-	UptimeSeconds *int64    `json:"uptime_seconds"`
-	Prefetch      *int64    `json:"prefetch_count"`
-	Queues        []string  `json:"queues"`
+	LastSeen time.Time `json:"last_seen"`
+	// PID is the worker's main process.
+	PID *int64 `json:"pid"`
+	// PoolSize is the pool's max-concurrency.
+	PoolSize *int64 `json:"pool_size"`
+	// Processed sums stats' total: the tasks it has accepted since it started, the
+	// running ones included.
+	Processed *int64 `json:"processed"`
+	// UptimeSeconds is the worker's uptime.
+	UptimeSeconds *int64 `json:"uptime_seconds"`
+	// Prefetch is the worker's prefetch count.
+	Prefetch *int64 `json:"prefetch_count"`
+	// Queues are the task queues it consumes.
+	Queues []string `json:"queues"`
 }
 
 // QueueReport is one task queue.

@@ -19,6 +19,11 @@ import (
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
 
+// workerTestTimeout is the check timeout of the scenarios with workers: replies take
+// milliseconds, but a loaded CI machine must not make them "slow" (half the timeout).
+// A check returns as soon as every listener has answered, so it costs nothing.
+const workerTestTimeout = 4 * time.Second
+
 func workerNames(rep CeleryReport) []string {
 	var names []string
 	for _, w := range rep.Workers {
@@ -85,7 +90,7 @@ func TestCeleryWorkersAndOneKilled(t *testing.T) {
 		workerOptions{broker: url, name: "alpha@syncwatch-test"},
 		workerOptions{broker: url, name: "beta@syncwatch-test"},
 	)
-	m, clock := newTestMonitor(t, Config{BrokerURL: url, DefaultQueue: "dw-production"})
+	m, clock := newTestMonitor(t, Config{BrokerURL: url, DefaultQueue: "dw-production", Timeout: workerTestTimeout})
 
 	rep := check(t, m, clock).Celery
 	if rep.Status != StatusHealthy {
@@ -181,7 +186,7 @@ func TestCeleryPendingWhileBusy(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	m, clock := newTestMonitor(t, Config{BrokerURL: url, DefaultQueue: "dw-backlog", QueueGrowthThreshold: 2})
+	m, clock := newTestMonitor(t, Config{BrokerURL: url, DefaultQueue: "dw-backlog", QueueGrowthThreshold: 2, Timeout: workerTestTimeout})
 	sendTasks(t, url, "",
 		"dw-production:5:-1:1", // plain key
 		"dw-production:3:3:1",  // dw-production\x06\x163
@@ -250,7 +255,7 @@ func TestCeleryPasswordAndDatabase3(t *testing.T) {
 	srv := newRedisServer(t, redisServerOptions{password: password})
 	url := srv.url(3)
 	startWorkers(t, workerOptions{broker: url, name: "guarded@syncwatch-test"})
-	m, clock := newTestMonitor(t, Config{BrokerURL: url, RedisURL: RedisURLFrom("", url), DefaultQueue: "dw-production"})
+	m, clock := newTestMonitor(t, Config{BrokerURL: url, RedisURL: RedisURLFrom("", url), DefaultQueue: "dw-production", Timeout: workerTestTimeout})
 	rep := check(t, m, clock)
 	if rep.Celery.Status != StatusHealthy || !slices.Equal(workerNames(rep.Celery), []string{"guarded@syncwatch-test"}) {
 		t.Errorf("celery: got %q %s, workers %v; want healthy with guarded@syncwatch-test", rep.Celery.Status, rep.Celery.Error, workerNames(rep.Celery))
@@ -287,7 +292,7 @@ func TestCeleryGlobalKeyPrefix(t *testing.T) {
 		t.Fatalf("the test's own LLEN sum under pfx:: got %d, want 5", n)
 	}
 
-	m, clock := newTestMonitor(t, Config{BrokerURL: url, KeyPrefix: "pfx:", DefaultQueue: "dw-backlog"})
+	m, clock := newTestMonitor(t, Config{BrokerURL: url, KeyPrefix: "pfx:", DefaultQueue: "dw-backlog", Timeout: workerTestTimeout})
 	rep := check(t, m, clock).Celery
 	if rep.Status != StatusHealthy || !slices.Equal(workerNames(rep), []string{"prefixed@syncwatch-test"}) {
 		t.Errorf("got %q %s, workers %v; want healthy with prefixed@syncwatch-test", rep.Status, rep.Error, workerNames(rep))

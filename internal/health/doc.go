@@ -48,6 +48,10 @@
 //     SIGKILL is therefore counted at the first check after its death and not at the
 //     second.
 //
+// A worker's main process answers while its prefork pool runs tasks, so busy workers
+// are counted. (A solo-pool worker cannot answer while it runs a task; it still counts
+// in listeners, the number of connections subscribed to the broadcast channel.)
+//
 // No worker alive (none answered, none within its one-check grace) is unhealthy; an
 // unreachable broker is unhealthy and counts against no worker. pending_tasks grown at
 // each of the last three checks and by more than Config.QueueGrowthThreshold (20) in

@@ -90,12 +90,12 @@ func TestHungPeersDoNotBlock(t *testing.T) {
 	if rep := m.Report(); !rep.Celery.Pending {
 		t.Errorf("report during the first check: got %+v, want pending", rep.Celery.Check)
 	}
-	if d := time.Since(reportStart); d > 20*time.Millisecond {
+	if d := time.Since(reportStart); d > 100*time.Millisecond {
 		t.Errorf("Report took %s during a hung check, want immediate", d)
 	}
 
 	rep := <-done
-	if elapsed, limit := time.Since(start), timeout+runGrace+150*time.Millisecond; elapsed > limit {
+	if elapsed, limit := time.Since(start), timeout+runGrace+350*time.Millisecond; elapsed > limit {
 		t.Errorf("CheckNow took %s, want at most %s", elapsed, limit)
 	}
 	for name, c := range map[string]Check{"database": rep.Database.Check, "redis": rep.Redis.Check, "celery": rep.Celery.Check, "endpoint": rep.Endpoints[0].Check} {
@@ -235,7 +235,7 @@ func TestDatabaseSection(t *testing.T) {
 			m, clock := newTestMonitor(t, Config{Database: tt.measure, Timeout: timeout})
 			start := time.Now()
 			rep := check(t, m, clock).Database
-			if elapsed := time.Since(start); elapsed > timeout+runGrace+100*time.Millisecond {
+			if elapsed := time.Since(start); elapsed > timeout+runGrace+300*time.Millisecond {
 				t.Errorf("check took %s, want within the timeout", elapsed)
 			}
 			if rep.Status != tt.status || rep.Error != tt.reason || deref(rep.ResponseTimeMS) != tt.rtt || deref(rep.ConnectionCount) != tt.connections {
@@ -379,7 +379,7 @@ func writeTestCertificates(t *testing.T) *tlsFiles {
 
 func TestEndpointsSection(t *testing.T) {
 	t.Parallel()
-	const timeout = 300 * time.Millisecond
+	const timeout = time.Second
 	release := make(chan struct{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("fine")) })
@@ -415,7 +415,7 @@ func TestEndpointsSection(t *testing.T) {
 		{StatusUnhealthy, 503, srv.URL + "/down", "got status 503, want 200"},
 		{StatusHealthy, 302, srv.URL + "/moved", ""},
 		{StatusDegraded, 200, srv.URL + "/slow", ""},
-		{StatusUnhealthy, nil, srv.URL + "/hung", "request: timed out after 300ms"},
+		{StatusUnhealthy, nil, srv.URL + "/hung", "request: timed out after 1s"},
 		{StatusUnhealthy, nil, "", "connection refused"},
 	}
 	if len(rep.Endpoints) != len(tests) {
@@ -503,7 +503,7 @@ func TestBRPOPWaitsWithSubSecondTimeouts(t *testing.T) {
 	if res.listeners["ping"] != 1 || len(res.replies["ping"]) != 0 {
 		t.Errorf("got %d listeners and %d replies, want 1 and 0", res.listeners["ping"], len(res.replies["ping"]))
 	}
-	if elapsed < 290*time.Millisecond || elapsed > 500*time.Millisecond {
+	if elapsed < 290*time.Millisecond || elapsed > 800*time.Millisecond {
 		t.Errorf("the wait took %s, want about the 300ms left", elapsed)
 	}
 
@@ -547,7 +547,7 @@ func TestBRPOPWaitsWithSubSecondTimeouts(t *testing.T) {
 	if _, err := inspect(cctx, client, kombuNames{}, []string{"ping", "stats"}, nil, time.Now().Add(time.Second)); err == nil {
 		t.Errorf("inspect with a context ending mid-wait: got no error, want one")
 	}
-	if elapsed := time.Since(start); elapsed > 400*time.Millisecond {
+	if elapsed := time.Since(start); elapsed > 600*time.Millisecond {
 		t.Errorf("inspect with a context ending after 100ms took %s", elapsed)
 	}
 	assertNoReplyQueuesLeft(t, plain, "")
