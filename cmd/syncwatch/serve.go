@@ -40,6 +40,8 @@ type serveConfig struct {
 	keyPrefix      string
 	healthInterval time.Duration
 	healthTimeout  time.Duration
+
+	access accessConfig
 }
 
 func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
@@ -75,6 +77,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
 		"how often PostgreSQL, Redis and the workers are checked (env SYNCWATCH_HEALTH_INTERVAL)")
 	fs.DurationVar(&c.healthTimeout, "health-timeout", e.duration("SYNCWATCH_HEALTH_TIMEOUT", 2*time.Second),
 		"how long each health check may take (env SYNCWATCH_HEALTH_TIMEOUT)")
+	c.access.flags(fs, e)
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -98,6 +101,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if cfg.refresh < time.Second {
 		return errors.New("--refresh must be at least 1s")
+	}
+	auth, err := cfg.access.auth(cfg.addr)
+	if err != nil {
+		return err
+	}
+	if auth == nil && !isLoopback(cfg.addr) {
+		logger.Warn("serving WITHOUT authentication on a network address (--insecure-no-auth): anyone who reaches it sees the sync data", "addr", cfg.addr)
 	}
 
 	store, err := openStore(ctx, cfg)
@@ -142,6 +152,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		},
 		Version: buildVersion(),
 		Logger:  logger,
+		Auth:    auth,
 	})
 	if err != nil {
 		return err

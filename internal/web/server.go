@@ -26,6 +26,8 @@ type Config struct {
 	Ready   func(ctx context.Context) error
 	Version string
 	Logger  *slog.Logger
+	// Auth, when set, guards everything but /healthz and /readyz.
+	Auth *Auth
 }
 
 // Server is the HTTP handler of syncwatch.
@@ -84,7 +86,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	securityHeaders(w.Header())
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	s.mux.ServeHTTP(rec, r)
+	if s.cfg.Auth != nil && r.URL.Path != "/healthz" && r.URL.Path != "/readyz" {
+		s.cfg.Auth.require(s.mux).ServeHTTP(rec, r)
+	} else {
+		s.mux.ServeHTTP(rec, r)
+	}
 	s.cfg.Logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
 		"took", time.Since(start))
 }

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/syncwatch/syncwatch/internal/pgtest"
+	"github.com/syncwatch/syncwatch/internal/storetest"
+)
+
+// server is syncwatch started by run(), as main starts it.
+type server struct {
+	base   string // http://host:port/ingestion/monitoring/
+	root   string // http://host:port
+	stderr *syncBuffer
+	done   chan error
+	cancel context.CancelFunc
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// start runs syncwatch with args and env until the test ends, and waits for its address.
+func start(t *testing.T, env map[string]string, args ...string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	outR, outW := io.Pipe()
+	s := &server{stderr: &syncBuffer{}, done: make(chan error, 1), cancel: cancel}
+	getenv := func(k string) string { return env[k] }
+	go func() {
+		err := run(ctx, args, getenv, outW, s.stderr)
+		outW.CloseWithError(errors.New("run returned"))
+		s.done <- err
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-s.done:
+		case <-time.After(15 * time.Second):
+			t.Error("run did not return after its context was cancelled")
+		}
+	})
+	line, err := bufio.NewReader(outR).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no address printed: %v; stderr:\n%s", err, s.stderr)
+	}
+	_, url, ok := strings.Cut(strings.TrimSpace(line), "serving ")
+	if !ok {
+		t.Fatalf("got first line %q, want it to say where it serves", line)
+	}
+	go io.Copy(io.Discard, outR)
+	s.base = url
+	s.root = url[:strings.Index(url[len("http://"):], "/")+len("http://")]
+	return s
+}
+
+func get(t *testing.T, url string, header http.Header) (int, []byte, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, body, resp.Header
+}
+
+func dbWithRows(t *testing.T) *pgtest.DB {
+	db := pgtest.New(t, pgtest.ShapeA)
+	now := time.Now()
+	end := now.Add(-time.Minute)
+	msg := "HTTP 429: Too Many Requests"
+	db.Insert(t,
+		storetest.Row{CRMSource: "hubspot", Start: now.Add(-2 * time.Minute), End: &end, RecordsProcessed: 10},
+		storetest.Row{CRMSource: "genius", Status: "failed", Start: now.Add(-2 * time.Minute), End: &end, ErrorMessage: &msg},
+	)
+	return db
+}
+
+func TestServeAnswersEveryEndpoint(t *testing.T) {
+	t.Parallel()
+	db := dbWithRows(t)
+	s := start(t, map[string]string{"DATABASE_URL": db.URL}, "--addr", "127.0.0.1:0")
+	for _, path := range []string{"api/stats/", "api/crm-status/", "api/recent-syncs/", "api/performance-charts/",
+		"api/errors/", "api/system-health/"} {
+		status, body, h := get(t, s.base+path, nil)
+		var v map[string]any
+		if status != 200 || h.Get("Content-Type") != "application/json; charset=utf-8" || json.Unmarshal(body, &v) != nil {
+			t.Errorf("%s: got %d %q %.200s, want 200 with JSON", path, status, h.Get("Content-Type"), body)
+			continue
+		}
+		if _, ok := v["timestamp"]; !ok {
+			t.Errorf("%s: no timestamp in %.200s", path, body)
+		}
+	}
+	var stats struct {
+		Overview struct {
+			CompletedToday int `json:"completed_today"`
+			FailedToday    int `json:"failed_today"`
+		}
+	}
+	_, body, _ := get(t, s.base+"api/stats/", nil)
+	if json.Unmarshal(body, &stats) != nil || stats.Overview.CompletedToday != 1 || stats.Overview.FailedToday != 1 {
+		t.Errorf("got stats %s, want 1 completed and 1 failed", body)
+	}
+	status, body, h := get(t, s.base, nil)
+	if status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/html") || bytes.Contains(body, []byte("<script>")) {
+		t.Errorf("page: got %d %q, want HTML without inline script", status, h.Get("Content-Type"))
+	}
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("got CSP %q, want scripts from self only and no framing", csp)
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(s.root + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/ingestion/monitoring/" {
+		t.Errorf("GET /: got %d to %q, want a redirect to the base path", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+func TestBadParametersAnswer400(t *testing.T) {
+	t.Parallel()
+	db := dbWithRows(t)
+	s := start(t, map[string]string{"DATABASE_URL": db.URL}, "--addr", "127.0.0.1:0")
+	cases := map[string]string{
+		"api/recent-syncs/?limit=abc":                      "limit",
+		"api/recent-syncs/?limit=0":                        "limit",
+		"api/recent-syncs/?limit=100000":                   "limit",
+		"api/recent-syncs/?limit=1&limit=2":                "limit",
+		"api/performance-charts/?days=-1":                  "days",
+		"api/errors/?days=91":                              "days",
+		"api/recent-syncs/?crm=%27%3B%20DROP%20TABLE%20x":  "crm",
+		"api/recent-syncs/?crm=" + strings.Repeat("a", 51): "crm",
+		"api/recent-syncs/?crm=%3Cscript%3E":               "crm",
+		"api/recent-syncs/?status=SUCCESS%00":              "status",
+	}
+	for path, param := range cases {
+		status, body, _ := get(t, s.base+path, nil)
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		if status != 400 || json.Unmarshal(body, &e) != nil || e.Error.Code != "bad_request" || !strings.HasPrefix(e.Error.Message, param) {
+			t.Errorf("%s: got %d %s, want 400 bad_request naming %s", path, status, body, param)
+		}
+	}
+	// Unknown parameters are ignored.
+	if status, body, _ := get(t, s.base+"api/stats/?foo=bar", nil); status != 200 {
+		t.Errorf("unknown parameter: got %d %s, want 200", status, body)
+	}
+}
+
+func TestNetworkAddressNeedsAuthentication(t *testing.T) {
+	t.Parallel()
+	db := dbWithRows(t)
+	err := run(context.Background(), []string{"--addr", "0.0.0.0:0"}, func(k string) string {
+		return map[string]string{"DATABASE_URL": db.URL}[k]
+	}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "without authentication") {
+		t.Fatalf("got %v, want a refusal to serve a network address without authentication", err)
+	}
+
+	hash, err := bcrypt.GenerateFromPassword([]byte("correct horse"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	htpasswd := filepath.Join(t.TempDir(), "htpasswd")
+	if err := os.WriteFile(htpasswd, []byte("# admins\nalice:"+string(hash)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const token = "0123456789abcdef-token"
+	s := start(t, map[string]string{"DATABASE_URL": db.URL, "SYNCWATCH_AUTH_TOKEN": token},
+		"--addr", "0.0.0.0:0", "--auth-htpasswd-file", htpasswd)
+	s.base = strings.Replace(s.base, "0.0.0.0", "127.0.0.1", 1)
+	s.root = strings.Replace(s.root, "0.0.0.0", "127.0.0.1", 1)
+	basic := func(user, pass string) http.Header {
+		r, _ := http.NewRequest("GET", "/", nil)
+		r.SetBasicAuth(user, pass)
+		return r.Header
+	}
+	cases := []struct {
+		name   string
+		url    string
+		header http.Header
+		want   int
+	}{
+		{"no credentials", s.base + "api/stats/", nil, 401},
+		{"the page without credentials", s.base, nil, 401},
+		{"static files without credentials", s.base + "static/app.js", nil, 401},
+		{"a wrong password", s.base + "api/stats/", basic("alice", "wrong"), 401},
+		{"an unknown user", s.base + "api/stats/", basic("mallory", "correct horse"), 401},
+		{"a wrong token", s.base + "api/stats/", http.Header{"Authorization": {"Bearer nope-nope-nope-nope"}}, 401},
+		{"basic auth", s.base + "api/stats/", basic("alice", "correct horse"), 200},
+		{"basic auth again (remembered)", s.base + "api/crm-status/", basic("alice", "correct horse"), 200},
+		{"the bearer token", s.base + "api/stats/", http.Header{"Authorization": {"Bearer " + token}}, 200},
+		{"the token as a browser's password", s.base, basic("anyone", token), 200},
+		{"liveness stays open", s.root + "/healthz", nil, 200},
+		{"readiness stays open", s.root + "/readyz", nil, 200},
+	}
+	for _, c := range cases {
+		status, body, h := get(t, c.url, c.header)
+		if status != c.want {
+			t.Errorf("%s: got %d %.100s, want %d", c.name, status, body, c.want)
+		}
+		if status == 401 && !strings.HasPrefix(h.Get("WWW-Authenticate"), "Basic ") {
+			t.Errorf("%s: got WWW-Authenticate %q, want a basic-auth challenge", c.name, h.Get("WWW-Authenticate"))
+		}
+	}
+}
+
+func TestShutdownFinishesRequestsInFlight(t *testing.T) {
+	t.Parallel()
+	db := dbWithRows(t)
+	s := start(t, map[string]string{"DATABASE_URL": db.URL}, "--addr", "127.0.0.1:0")
+	// A request on its way when the signal arrives is answered before run returns.
+	if status, _, _ := get(t, s.base+"api/stats/", nil); status != 200 {
+		t.Fatalf("got %d before shutdown", status)
+	}
+	s.cancel()
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Errorf("got %v, want a clean shutdown", err)
+		}
+		s.done <- err // for the cleanup
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not return after SIGTERM's context was cancelled")
+	}
+	if _, err := http.Get(s.base + "api/stats/"); err == nil {
+		t.Error("the server still answers after shutdown")
+	}
+}
+
+func TestCommandLine(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, func(string) string { return "" }, &out, io.Discard); err != nil || !strings.HasPrefix(out.String(), "syncwatch ") {
+		t.Errorf("version: got %v %q", err, out.String())
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, func(string) string { return "" }, io.Discard, io.Discard); !errors.Is(err, errUsage) {
+		t.Errorf("unknown command: got %v, want a usage error", err)
+	}
+	if err := run(context.Background(), []string{"--no-such-flag"}, func(string) string { return "" }, io.Discard, io.Discard); !errors.Is(err, errUsage) {
+		t.Errorf("unknown flag: got %v, want a usage error", err)
+	}
+	if err := run(context.Background(), []string{"serve", "-h"}, func(string) string { return "" }, io.Discard, io.Discard); err != nil {
+		t.Errorf("help: got %v, want nil", err)
+	}
+	err := run(context.Background(), nil, func(k string) string {
+		return map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1:1/x", "SYNCWATCH_REFRESH_INTERVAL": "often"}[k]
+	}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "SYNCWATCH_REFRESH_INTERVAL") {
+		t.Errorf("bad environment: got %v, want an error naming the variable", err)
+	}
+}
