@@ -348,7 +348,7 @@ func inspect(ctx context.Context, client *redis.Client, names kombuNames, method
 
 	// Workers drop replies for routing keys that have no binding, so bind first.
 	if err := client.SAdd(ctx, bindingKey, member).Err(); err != nil {
-		return res, fmt.Errorf("broker unreachable: %w", err)
+		return res, connError("broker", err)
 	}
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
@@ -480,7 +480,7 @@ func (b *celeryBroker) measure(ctx context.Context, timeout time.Duration, known
 	client := b.conn.get()
 	if err := client.Ping(ctx).Err(); err != nil {
 		b.conn.reset(client)
-		m.err = fmt.Errorf("broker unreachable: %w", err)
+		m.err = connError("broker", err)
 		return m
 	}
 	m.rtt = time.Since(start)

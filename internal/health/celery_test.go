@@ -273,8 +273,8 @@ func TestCeleryPasswordAndDatabase3(t *testing.T) {
 	// Without the password: unhealthy, and still no password in the reason.
 	m2, clock2 := newTestMonitor(t, Config{BrokerURL: strings.Replace(url, password, "wrong-"+password, 1)})
 	rep2 := check(t, m2, clock2).Celery
-	if rep2.Status != StatusUnhealthy || strings.Contains(rep2.Error, password) {
-		t.Errorf("wrong password: got %q %q, want unhealthy without the password", rep2.Status, rep2.Error)
+	if rep2.Status != StatusUnhealthy || !strings.Contains(rep2.Error, "broker error: WRONGPASS") || strings.Contains(rep2.Error, password) {
+		t.Errorf("wrong password: got %q %q, want unhealthy, broker error: WRONGPASS…, without the password", rep2.Status, rep2.Error)
 	}
 }
 

@@ -552,3 +552,51 @@ func TestBRPOPWaitsWithSubSecondTimeouts(t *testing.T) {
 	}
 	assertNoReplyQueuesLeft(t, plain, "")
 }
+
+// TestReportJSONHasTheContractsFields checks the names and kinds of the fields the API
+// contract gives for api/system-health/, on a real check.
+func TestReportJSONHasTheContractsFields(t *testing.T) {
+	t.Parallel()
+	db := nextDB(t)
+	m, clock := newTestMonitor(t, Config{
+		BrokerURL: shared.url(db),
+		RedisURL:  shared.url(db),
+		Database: func(context.Context) (syncs.DatabaseHealth, error) {
+			return syncs.DatabaseHealth{ResponseTime: 12 * time.Millisecond, ConnectionCount: 5}, nil
+		},
+	})
+	out, err := json.Marshal(check(t, m, clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]map[string]any
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]string{
+		"database": {"status": "string", "checked_at": "string", "response_time_ms": "number", "connection_count": "number"},
+		"celery":   {"status": "string", "checked_at": "string", "active_workers": "number", "pending_tasks": "number", "error": "string"},
+		"redis":    {"status": "string", "checked_at": "string", "memory_used_mb": "number", "connected_clients": "number"},
+	}
+	for section, fields := range want {
+		for field, kind := range fields {
+			v, ok := got[section][field]
+			var gotKind string
+			switch v.(type) {
+			case string:
+				gotKind = "string"
+			case float64:
+				gotKind = "number"
+			}
+			if !ok || gotKind != kind {
+				t.Errorf("%s.%s: got %v (%T), want a %s", section, field, v, v, kind)
+			}
+		}
+	}
+	if at, err := time.Parse(time.RFC3339, got["redis"]["checked_at"].(string)); err != nil || at.Location() != time.UTC {
+		t.Errorf("checked_at: got %v, %v; want RFC 3339 in UTC", got["redis"]["checked_at"], err)
+	}
+	if _, ok := got["endpoints"]; ok {
+		t.Errorf("endpoints: got %s, want it left out when none are configured", out)
+	}
+}

@@ -256,6 +256,16 @@ func reason(err error, timeout time.Duration, password string) string {
 	return s
 }
 
+// connError names a failed first command: an answer from the server (WRONGPASS,
+// NOAUTH, LOADING…) is an error of the server, anything else means it is unreachable.
+func connError(what string, err error) error {
+	var rerr redis.Error
+	if errors.As(err, &rerr) {
+		return fmt.Errorf("%s error: %w", what, err)
+	}
+	return fmt.Errorf("%s unreachable: %w", what, err)
+}
+
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
@@ -385,7 +395,7 @@ func (c *redisChecker) check(ctx context.Context) RedisReport {
 	start := time.Now()
 	if err := client.Ping(ctx).Err(); err != nil {
 		c.conn.reset(client)
-		rep.Status, rep.Error = StatusUnhealthy, reason(fmt.Errorf("redis unreachable: %w", err), c.timeout, c.password)
+		rep.Status, rep.Error = StatusUnhealthy, reason(connError("redis", err), c.timeout, c.password)
 		return rep
 	}
 	rtt := time.Since(start)
