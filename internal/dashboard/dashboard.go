@@ -240,11 +240,11 @@ func (d *Dashboard) recentRuns(ctx context.Context, q RecentQuery) ([]SyncRun, t
 	out := make([]SyncRun, 0, len(runs))
 	for _, run := range runs {
 		s := SyncRun{
-			ID: run.ID, CRMSource: run.CRMSource, Name: syncs.DisplayName(run.CRMSource),
-			SyncType: run.SyncType, Status: run.Status, StartTime: run.Start.UTC(), EndTime: utc(run.End),
+			ID: run.ID, CRMSource: word(run.CRMSource), Name: displayName(run.CRMSource),
+			SyncType: word(run.SyncType), Status: word(run.Status), StartTime: run.Start.UTC(), EndTime: utc(run.End),
 			RecordsProcessed: run.RecordsProcessed, RecordsCreated: run.RecordsCreated,
 			RecordsUpdated: run.RecordsUpdated, RecordsFailed: run.RecordsFailed,
-			ErrorMessage: maskMessage(run.ErrorMessage),
+			ErrorMessage: showMessage(run.ErrorMessage),
 			Stuck:        run.Status == syncs.StatusRunning && run.Start.Before(stuckBefore),
 		}
 		s.DurationSeconds, s.RecordsPerSecond = durationFigures(run)

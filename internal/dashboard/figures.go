@@ -190,12 +190,12 @@ func (d *Dashboard) crmStatuses(ctx context.Context, now time.Time, r rows) ([]C
 
 	crms := make([]CRMStatus, 0, len(shown))
 	for _, source := range shown {
-		c := CRMStatus{Source: source, Name: syncs.DisplayName(source), Status: "never", Schedules: []ScheduleInfo{}}
+		c := CRMStatus{Source: word(source), Name: displayName(source), Status: "never", Schedules: []ScheduleInfo{}}
 		c.Running, c.Stuck = running[source].Running, running[source].Stuck
 		run, ok := latest[source]
 		if ok {
-			c.Status = run.Status
-			c.SyncType = &run.SyncType
+			c.Status = word(run.Status)
+			c.SyncType = ptr(word(run.SyncType))
 			c.LastStart = utc(&run.Start)
 			c.LastSync = utc(run.End)
 			c.RecordsProcessed, c.RecordsCreated, c.RecordsUpdated = run.RecordsProcessed, run.RecordsCreated, run.RecordsUpdated
@@ -300,7 +300,7 @@ func byCRM(sums map[string]int64) Counts {
 	})
 	c := Counts{Labels: []string{}, Data: []int64{}}
 	for _, e := range entries {
-		c.Labels = append(c.Labels, syncs.DisplayName(e.source))
+		c.Labels = append(c.Labels, displayName(e.source))
 		c.Data = append(c.Data, e.sum)
 	}
 	return c
@@ -342,10 +342,10 @@ func (d *Dashboard) errorFigures(ctx context.Context, groups []syncs.FinishedGro
 	for _, run := range recent[:min(len(recent), recentErrorCount)] {
 		at, _ := run.FinishedAt()
 		e.RecentErrors = append(e.RecentErrors, ErrorEntry{
-			ID: run.ID, CRMSource: run.CRMSource, Name: syncs.DisplayName(run.CRMSource),
-			SyncType: run.SyncType, FailedAt: at.UTC(),
+			ID: run.ID, CRMSource: word(run.CRMSource), Name: displayName(run.CRMSource),
+			SyncType: word(run.SyncType), FailedAt: at.UTC(),
 			ErrorType:    string(errclass.Classify(run.ErrorMessage)),
-			ErrorMessage: maskMessage(run.ErrorMessage),
+			ErrorMessage: showMessage(run.ErrorMessage),
 		})
 	}
 
@@ -377,7 +377,7 @@ func (d *Dashboard) errorFigures(ctx context.Context, groups []syncs.FinishedGro
 			continue
 		}
 		e.ProblematicCRMs = append(e.ProblematicCRMs, ProblematicCRM{
-			Source: source, Name: syncs.DisplayName(source), Failed: t.failed, Total: t.total,
+			Source: word(source), Name: displayName(source), Failed: t.failed, Total: t.total,
 			FailureRate: *percent(t.failed, t.total),
 		})
 	}
@@ -404,14 +404,26 @@ func sortedCounts(counts map[string]int64) Counts {
 	return c
 }
 
-// maskMessage hides secrets in a message; NULL stays NULL.
-func maskMessage(msg *string) *string {
+// The texts of the rows are shown as the database holds them, but made safe and sane to
+// show (syncs.CleanText): a hostile or broken row cannot forge lines, hide characters or
+// send megabytes to every viewer.
+
+// word cleans a short text: a source, an entity, a status, a schedule's name.
+func word(s string) string { return syncs.CleanText(s, syncs.MaxWordLength) }
+
+// displayName is a source's display name, cleaned.
+func displayName(source string) string { return word(syncs.DisplayName(source)) }
+
+// showMessage cleans an error message and hides the secrets in it; NULL stays NULL.
+func showMessage(msg *string) *string {
 	if msg == nil {
 		return nil
 	}
-	masked := errclass.Mask(*msg)
-	return &masked
+	shown := errclass.Mask(syncs.CleanText(*msg, syncs.MaxMessageLength))
+	return &shown
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // utc returns t in UTC, so every timestamp is encoded with a Z; nil stays nil.
 func utc(t *time.Time) *time.Time {

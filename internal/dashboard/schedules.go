@@ -45,7 +45,7 @@ func (d *Dashboard) addSchedules(ctx context.Context, now time.Time, crms []CRMS
 		}
 		r := schedule.Evaluate(s, now)
 		info := ScheduleInfo{
-			Name: s.Name, Mode: s.Mode, Recurrence: r.Description, State: string(r.State),
+			Name: word(s.Name), Mode: word(s.Mode), Recurrence: r.Description, State: string(r.State),
 			Invalid: r.Invalid, Note: r.Note, NextRun: utc(r.Next), Due: r.Due,
 			LastExpected: utc(r.LastExpected),
 		}

@@ -79,6 +79,7 @@ func Run(t *testing.T, h Harness) {
 		{"errors reach further back when the shown days have few failures", errorsFallback},
 		{"problematic crms are ranked by failure rate and capped at five", errorsProblematic},
 		{"schedules give each crm its next run and mark missed runs overdue", schedulesNextAndOverdue},
+		{"hostile text in every column comes out clean, masked and cut", hostileText},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
