@@ -11,9 +11,18 @@ import (
 	"os/signal"
 	"syscall"
 	_ "time/tzdata" // display time zones work on machines without a zoneinfo database
+
+	"github.com/redis/go-redis/v9"
 )
 
+// quietRedisLog drops go-redis's own log lines ("failed to dial…"): the health section
+// reports a broker that cannot be reached, with its reason and without secrets.
+type quietRedisLog struct{}
+
+func (quietRedisLog) Printf(context.Context, string, ...any) {}
+
 func main() {
+	redis.SetLogger(quietRedisLog{})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)

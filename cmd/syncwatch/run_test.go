@@ -289,3 +289,61 @@ func TestCommandLine(t *testing.T) {
 		t.Errorf("bad environment: got %v, want an error naming the variable", err)
 	}
 }
+
+func TestBrokerDownOnlyTurnsItsPartsRed(t *testing.T) {
+	t.Parallel()
+	db := dbWithRows(t)
+	// Nothing listens on port 1: the broker is down from the start.
+	s := start(t, map[string]string{"DATABASE_URL": db.URL, "CELERY_BROKER_URL": "redis://:hunter2@127.0.0.1:1/0"},
+		"--addr", "127.0.0.1:0", "--health-timeout", "500ms")
+	var h struct {
+		Database, Celery, Redis struct {
+			Status string `json:"status"`
+			Error  string `json:"error"`
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		start := time.Now()
+		status, body, _ := get(t, s.base+"api/system-health/", nil)
+		if took := time.Since(start); took > time.Second {
+			t.Errorf("system health took %v with the broker down, want an answer without waiting on it", took)
+		}
+		if status != 200 || json.Unmarshal(body, &h) != nil {
+			t.Fatalf("got %d %s", status, body)
+		}
+		if h.Celery.Status == "unhealthy" && h.Redis.Status == "unhealthy" && h.Database.Status == "healthy" {
+			if strings.Contains(string(body), "hunter2") {
+				t.Errorf("the broker's password is in the response: %s", body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("got %s, want celery and redis unhealthy and the database healthy", body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if status, body, _ := get(t, s.base+"api/stats/", nil); status != 200 {
+		t.Errorf("stats with the broker down: got %d %s, want 200", status, body)
+	}
+	if strings.Contains(s.stderr.String(), "hunter2") {
+		t.Errorf("the broker's password is in the log")
+	}
+}
+
+func TestParseEndpoints(t *testing.T) {
+	t.Parallel()
+	got, err := parseEndpoints(" HubSpot=https://api.hubapi.com/=200; CallRail=https://api.callrail.com/v3/a.json?x=1=401 ;")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Name != "HubSpot" || got[0].URL != "https://api.hubapi.com/" || got[0].ExpectedStatus != 200 ||
+		got[1].URL != "https://api.callrail.com/v3/a.json?x=1" || got[1].ExpectedStatus != 401 {
+		t.Errorf("got %+v", got)
+	}
+	for _, bad := range []string{"nourl", "X=ftp://host/", "=https://x/"} {
+		if _, err := parseEndpoints(bad); err == nil {
+			t.Errorf("%q: got no error, want one", bad)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +41,7 @@ type serveConfig struct {
 	keyPrefix      string
 	healthInterval time.Duration
 	healthTimeout  time.Duration
+	endpoints      string
 
 	access accessConfig
 }
@@ -77,7 +79,35 @@ func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
 		"how often PostgreSQL, Redis and the workers are checked (env SYNCWATCH_HEALTH_INTERVAL)")
 	fs.DurationVar(&c.healthTimeout, "health-timeout", e.duration("SYNCWATCH_HEALTH_TIMEOUT", 2*time.Second),
 		"how long each health check may take (env SYNCWATCH_HEALTH_TIMEOUT)")
+	fs.StringVar(&c.endpoints, "health-endpoints", e.getenv("SYNCWATCH_HEALTH_ENDPOINTS"),
+		"optional HTTP checks of the CRM APIs: name=url[=expected status], separated by ';' (env SYNCWATCH_HEALTH_ENDPOINTS)")
 	c.access.flags(fs, e)
+}
+
+// parseEndpoints reads "HubSpot=https://api.hubapi.com/=200;CallRail=https://…".
+func parseEndpoints(s string) ([]health.EndpointConfig, error) {
+	var out []health.EndpointConfig
+	for _, item := range strings.Split(s, ";") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		name, rest, ok := strings.Cut(item, "=")
+		if !ok || strings.TrimSpace(name) == "" || rest == "" {
+			return nil, fmt.Errorf("--health-endpoints: %q is not name=url[=status]", name)
+		}
+		ep := health.EndpointConfig{Name: strings.TrimSpace(name), URL: rest}
+		if i := strings.LastIndex(rest, "="); i > 0 {
+			if code, err := strconv.Atoi(rest[i+1:]); err == nil && code >= 100 && code <= 599 {
+				ep.URL, ep.ExpectedStatus = rest[:i], code
+			}
+		}
+		if !strings.HasPrefix(ep.URL, "http://") && !strings.HasPrefix(ep.URL, "https://") {
+			return nil, fmt.Errorf("--health-endpoints: the URL of %q must start with http:// or https://", ep.Name)
+		}
+		out = append(out, ep)
+	}
+	return out, nil
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -116,12 +146,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer store.Close()
 
+	endpoints, err := parseEndpoints(cfg.endpoints)
+	if err != nil {
+		return err
+	}
 	monitor, err := health.NewMonitor(health.Config{
 		Database:     store.Health,
 		RedisURL:     health.RedisURLFrom(cfg.redisURL, cfg.brokerURL),
 		BrokerURL:    cfg.brokerURL,
 		DefaultQueue: cfg.defaultQueue,
 		KeyPrefix:    cfg.keyPrefix,
+		Endpoints:    endpoints,
 		Interval:     cfg.healthInterval,
 		Timeout:      cfg.healthTimeout,
 		Logger:       logger,
