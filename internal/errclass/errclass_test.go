@@ -296,6 +296,57 @@ func TestMatcherTransformAgreesWithScan(t *testing.T) {
 	}
 }
 
+func TestHTTPStatusContext(t *testing.T) {
+	t.Parallel()
+	for text, want := range map[string]bool{
+		"HTTP 429: x":                       true,
+		"HTTP/1.1 429 Too Many":             true,
+		"status 404":                        true,
+		"with status code: 401":             true,
+		"status_code=403":                   true,
+		`{"status": 429}`:                   true,
+		"<Response [429]>":                  true,
+		"HTTPError: 429":                    true,
+		"requests.exceptions.HTTPError 429": true,
+		"429 Client Error: Too Many":        true,
+		"(429) Too Many Requests":           true,
+		"401 Unauthorized":                  true,
+		"server returned 404":               true,
+		"Processed 429 records":             false,
+		"429":                               false,
+		"line 429, in fetch":                false,
+		"429 Gonements":                     false,
+	} {
+		i := strings.Index(text, "4")
+		if got := httpStatus(text, i+3); got != want {
+			t.Errorf("httpStatus(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
+
+func TestDatabaseNounBeforeDoesNotExist(t *testing.T) {
+	t.Parallel()
+	for text, want := range map[string]bool{
+		`relation "orchestration.x" does not exist`:                true,
+		`column sh.foo does not exist`:                             true,
+		`ERROR: function lower(integer) does not exist`:            true,
+		"Table 'genius.appointment' doesn't exist":                 true,
+		"Contact matching query does not exist":                    false,
+		"relation\nProperty x does not exist":                      false,
+		"Relations of property x do not matter; it does not exist": false,
+	} {
+		i := strings.Index(text, "does")
+		end := i + len("does not exist")
+		if strings.Contains(text, "doesn't") {
+			i = strings.Index(text, "doesn't")
+			end = i + len("doesn't exist")
+		}
+		if got := afterDatabaseNoun(text, end); got != want {
+			t.Errorf("afterDatabaseNoun(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
+
 func TestIsExceptionLine(t *testing.T) {
 	t.Parallel()
 	for line, want := range map[string]bool{

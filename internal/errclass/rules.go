@@ -213,36 +213,103 @@ var rules = []rule{
 // classifier is the compiled table. It is built once and only read afterwards.
 var classifier = newMatcher(rules)
 
-// Contexts in which a three-digit number is an HTTP status: "HTTP 429", "HTTP/1.1 429",
-// "status 404", "status code: 401", "status_code=403", "\"status\": 429", "error 500",
-// "<Response [429]>", "returned 404"; or "429 Client Error", "401 Unauthorized", …
+// Contexts in which a three-digit number is an HTTP status: after "HTTP", "HTTP/1.1",
+// "status", "status code", "status_code", "\"status\":", "code", "error", "HTTPError",
+// "<Response [", "returned", "got", "received" and at most four bytes of punctuation; or
+// before "Client Error", "Unauthorized", "Not Found", … (requests' "429 Client Error:
+// Too Many Requests"). Written out rather than as regexps: a message can hold thousands
+// of numbers, and each costs a check.
 var (
-	statusBefore = regexp.MustCompile(`(?i)(?:\bhttp(?:error)?(?:/[0-9.]+)?|\bstatus(?:[ _-]?code)?|\bcode|\berror|\bresponse|\breturned|\bgot|\breceived)\W{0,4}$`)
-	statusAfter  = regexp.MustCompile(`(?i)^\W{0,3}(?:client error|server error|unauthori[sz]ed|forbidden|not found|too many requests|bad request|unprocessable|bad gateway|gateway time-?out|service unavailable|internal server error|request time-?out|gone|not implemented)\b`)
+	statusWordsBefore = []string{
+		"http", "httperror", "status", "statuscode", "status_code", "status-code", "code",
+		"error", "response", "returned", "got", "received",
+	}
+	statusPhrasesAfter = []string{
+		"client error", "server error", "unauthorized", "unauthorised", "forbidden",
+		"not found", "too many requests", "bad request", "unprocessable", "bad gateway",
+		"gateway timeout", "gateway time-out", "service unavailable", "internal server error",
+		"request timeout", "request time-out", "gone", "not implemented",
+	}
 )
 
 // httpStatus accepts a three-digit number only where it reads as an HTTP status, so that
 // "Processed 404 records" is not a 404.
 func httpStatus(text string, end int) bool {
 	start := end - 3
-	if statusBefore.MatchString(text[max(0, start-32):start]) {
+	// The word before, past up to four bytes of punctuation.
+	i := start
+	for k := 0; k < 4 && i > 0 && !isStatusWordByte(text[i-1]); k++ {
+		i--
+	}
+	j := i
+	for j > 0 && i-j < 40 && isStatusWordByte(text[j-1]) {
+		j--
+	}
+	word := text[j:i]
+	if hasPrefixFold(word, "http/") {
 		return true
 	}
-	return statusAfter.MatchString(text[end:min(len(text), end+40)])
+	if dot := strings.LastIndexByte(word, '.'); dot >= 0 {
+		word = word[dot+1:] // requests.exceptions.HTTPError
+	}
+	for _, w := range statusWordsBefore {
+		if strings.EqualFold(word, w) {
+			return true
+		}
+	}
+	// The reason phrase after, past up to three bytes of punctuation.
+	i = end
+	for k := 0; k < 3 && i < len(text) && !isWordByte(text[i]) && text[i] != '_'; k++ {
+		i++
+	}
+	for _, p := range statusPhrasesAfter {
+		if hasPrefixFold(text[i:], p) && (i+len(p) == len(text) || !isWordByte(text[i+len(p)])) {
+			return true
+		}
+	}
+	return false
 }
 
-var databaseNoun = regexp.MustCompile(`(?i)\b(?:relation|column|table|schema|database|function|sequence|role|index|constraint|view|operator|extension|trigger|cursor|prepared statement|savepoint)\b`)
+func isStatusWordByte(c byte) bool {
+	return isWordByte(c) || c == '_' || c == '-' || c == '.' || c == '/'
+}
 
-// afterDatabaseNoun accepts "does not exist" when its line names a database object:
-// `relation "x" does not exist`, `Table 'db.t' doesn't exist`; not Django's "Contact
-// matching query does not exist" or HubSpot's "Property x does not exist".
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// databaseNouns are the objects PostgreSQL and MySQL say "does not exist" about.
+var databaseNouns = []string{
+	"relation", "column", "table", "schema", "database", "function", "sequence", "role",
+	"index", "constraint", "view", "operator", "extension", "trigger", "cursor",
+	"statement", "savepoint",
+}
+
+// afterDatabaseNoun accepts "does not exist" when its line names a database object
+// before it (within 160 bytes): `relation "x" does not exist`, `Table 'db.t' doesn't
+// exist`; not Django's "Contact matching query does not exist" or HubSpot's "Property x
+// does not exist".
 func afterDatabaseNoun(text string, end int) bool {
-	start := max(0, end-len("does not exist"))
-	window := text[max(0, start-160):start]
-	if nl := strings.LastIndexByte(window, '\n'); nl >= 0 {
-		window = window[nl+1:]
+	i := max(0, end-len("does not exist"))
+	lo := max(0, i-160)
+	for i > lo && text[i-1] != '\n' {
+		if !isASCIILetter(text[i-1]) {
+			i--
+			continue
+		}
+		j := i
+		for j > lo && isASCIILetter(text[j-1]) {
+			j--
+		}
+		word := text[j:i]
+		for _, n := range databaseNouns {
+			if len(n) == len(word) && strings.EqualFold(n, word) {
+				return true
+			}
+		}
+		i = j
 	}
-	return databaseNoun.MatchString(window)
+	return false
 }
 
 var attempts = regexp.MustCompile(`(?i)^\s+\d+\s+(?:attempts|retries|tries)\b`)
