@@ -173,7 +173,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		StuckAfter:      cfg.stuckAfter,
 		RefreshInterval: cfg.refresh,
 		OverdueGrace:    cfg.overdueGrace,
-		Logger:          logger,
+		// A refresh is a handful of statements, each bounded by the server; a hung
+		// connection (a frozen host) is bounded here, so refreshes resume soon after.
+		ComputeTimeout: cfg.statementTimeout + 5*time.Second,
+		Logger:         logger,
 	})
 	if err != nil {
 		return err

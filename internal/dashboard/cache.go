@@ -62,7 +62,7 @@ func (c *cache) get(ctx context.Context, key string, compute func(context.Contex
 	}
 	e.lastRead = c.now()
 	if e.value != nil {
-		v, meta := e.value, e.metaLocked()
+		v, meta := e.value, c.metaLocked(e)
 		// A value twice the interval old means the background loop is not keeping up (or
 		// not running): refresh in the background, still answering at once.
 		if c.now().Sub(e.computedAt) > 2*c.interval && e.running == nil {
@@ -97,7 +97,7 @@ func (c *cache) get(ctx context.Context, key string, compute func(context.Contex
 		}
 		return nil, Meta{}, e.lastErr
 	}
-	return e.value, e.metaLocked(), nil
+	return e.value, c.metaLocked(e), nil
 }
 
 // pin computes key now and keeps it computed in the background whether or not it is read.
@@ -177,11 +177,18 @@ func (c *cache) retryAfter() time.Duration {
 	return min(c.interval, 5*time.Second)
 }
 
-func (e *entry) metaLocked() Meta {
+// metaLocked says when e's figures were computed and whether they are stale: a refresh
+// failed, or none has succeeded for two intervals (one may be hanging on a frozen
+// database), in which case they are stale since the refresh that did not come.
+func (c *cache) metaLocked(e *entry) Meta {
 	m := Meta{Timestamp: e.computedAt.UTC()}
-	if !e.staleSince.IsZero() {
+	since := e.staleSince
+	if since.IsZero() && c.now().Sub(e.computedAt) > 2*c.interval {
+		since = e.computedAt.Add(c.interval)
+	}
+	if !since.IsZero() {
 		m.Stale = true
-		since := e.staleSince.UTC()
+		since = since.UTC()
 		m.StaleSince = &since
 	}
 	return m
