@@ -288,7 +288,8 @@ func (m *matcher) scan(text string) matches {
 type span struct{ start, end int }
 
 // urlSpans returns the URLs in text, sorted and disjoint: "scheme://…" and the path that
-// urllib3 writes after "url: ", each up to the next white space, quote or bracket.
+// urllib3 writes after "url: " (in any case), each up to the next white space, quote or
+// bracket.
 func urlSpans(text string) []span {
 	var spans []span
 	for from := 0; ; {
@@ -310,18 +311,18 @@ func urlSpans(text string) []span {
 			from = i + 1
 		}
 	}
-	for _, marker := range []string{"url: ", "URL: ", "Url: "} {
-		for from := 0; ; {
-			i := strings.Index(text[from:], marker)
-			if i < 0 {
-				break
-			}
-			start := from + i + len(marker)
-			end := urlEnd(text, start)
-			if end > start {
-				spans = append(spans, span{start, end})
-			}
-			from = start
+	for from := 0; ; {
+		i := strings.Index(text[from:], ": ")
+		if i < 0 {
+			break
+		}
+		i += from
+		from = i + 2
+		if i < 3 || !strings.EqualFold(text[i-3:i], "url") || (i > 3 && isWordByte(text[i-4])) {
+			continue
+		}
+		if end := urlEnd(text, from); end > from {
+			spans = append(spans, span{from, end})
 		}
 	}
 	if len(spans) < 2 {
