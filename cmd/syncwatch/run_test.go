@@ -347,3 +347,22 @@ func TestParseEndpoints(t *testing.T) {
 		}
 	}
 }
+
+func TestDoctorNamesTheMissingIndex(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t, pgtest.ShapeB)
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"doctor", "--database-url", db.URL}, func(string) string { return "" }, &out, io.Discard)
+	const create = "CREATE INDEX CONCURRENTLY sync_history_end_time_idx ON orchestration.sync_history (end_time DESC);"
+	if !errors.Is(err, errProblems) || !strings.Contains(out.String(), create) || !strings.Contains(out.String(), "shape B") {
+		t.Fatalf("got %v:\n%s\nwant the end_time index named, with its statement", err, out.String())
+	}
+	db.Exec(t, create)
+	db.Exec(t, "ANALYZE orchestration.sync_history")
+	out.Reset()
+	if err := run(context.Background(), []string{"doctor"}, func(k string) string {
+		return map[string]string{"DATABASE_URL": db.URL}[k]
+	}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "all good") {
+		t.Errorf("after the fix: got %v:\n%s", err, out.String())
+	}
+}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -19,24 +20,20 @@ var beatSchemaOrder = []string{"django", "orchestration", "monitoring", "ingesti
 // times. Neither is an error: both are normal in the wild.
 func (db *DB) Schedules(ctx context.Context) ([]syncs.Schedule, error) {
 	var hasSchedules bool
-	var beatSchema *string
-	err := db.pool.QueryRow(ctx, `SELECT
-			to_regclass('orchestration.sync_schedule') IS NOT NULL,
-			(SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-			 WHERE c.relname = 'django_celery_beat_periodictask' AND c.relkind IN ('r', 'p', 'v')
-				AND has_table_privilege(c.oid, 'SELECT')
-			 ORDER BY array_position($1::text[], n.nspname::text) NULLS LAST, n.nspname LIMIT 1)`,
-		beatSchemaOrder).Scan(&hasSchedules, &beatSchema)
+	err := db.pool.QueryRow(ctx, `SELECT to_regclass('orchestration.sync_schedule') IS NOT NULL`).Scan(&hasSchedules)
 	if err != nil {
-		return nil, fmt.Errorf("schedules: find tables: %w", unavailable(err))
+		return nil, fmt.Errorf("schedules: %w", unavailable(err))
 	}
 	if !hasSchedules {
 		return nil, nil
 	}
+	beat, err := db.beatTable(ctx)
+	if err != nil {
+		return nil, err
+	}
 	lastRun := `NULL::timestamptz`
 	join := ``
-	if beatSchema != nil {
-		beat := pgx.Identifier{*beatSchema, "django_celery_beat_periodictask"}.Sanitize()
+	if beat != "" {
 		lastRun = `b.last_run_at`
 		join = ` LEFT JOIN ` + beat + ` b ON b.id = s.periodic_task_id`
 	}
@@ -55,4 +52,23 @@ func (db *DB) Schedules(ctx context.Context) ([]syncs.Schedule, error) {
 		return err
 	})
 	return schedules, err
+}
+
+// beatTable returns the quoted name of django-celery-beat's periodic task table that this
+// role can read, looked for in the application's search_path order, or "" when there is
+// none.
+func (db *DB) beatTable(ctx context.Context) (string, error) {
+	var schema *string
+	err := db.pool.QueryRow(ctx, `SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relname = 'django_celery_beat_periodictask' AND c.relkind IN ('r', 'p', 'v')
+			AND has_table_privilege(c.oid, 'SELECT')
+		ORDER BY array_position($1::text[], n.nspname::text) NULLS LAST, n.nspname LIMIT 1`,
+		beatSchemaOrder).Scan(&schema)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("schedules: find the beat table: %w", unavailable(err))
+	}
+	return pgx.Identifier{*schema, "django_celery_beat_periodictask"}.Sanitize(), nil
 }
