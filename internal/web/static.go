@@ -13,19 +13,25 @@ import (
 	"time"
 )
 
-// staticFS holds the page's files: app.js and app.css, and the pinned front-end libraries
-// that scripts/vendor-assets.sh copies from npm (with their licences).
+// staticFS holds the page's files: app.js and app.css, and in vendor/ the pinned front-end
+// libraries that scripts/vendor-assets.sh copies from npm, with their licences and
+// checksums.
 //
 //go:embed static
 var staticFS embed.FS
 
 // staticFiles serves the embedded files. Each URL carries the file's checksum (?v=…), so a
 // browser may keep a file for a year and still never run an old app.js after an upgrade.
+//
+// Files may sit in folders (vendor/), but each is served under its base name, because the
+// route's {file} wildcard is one path segment. Two files with the same base name are an
+// error at start-up rather than one silently hiding the other.
 type staticFiles struct {
 	files map[string]staticFile
 }
 
 type staticFile struct {
+	path        string // in staticFS, for error messages
 	body        []byte
 	contentType string
 	hash        string
@@ -46,7 +52,11 @@ func loadStatic() (*staticFiles, error) {
 		if ct == "" {
 			ct = "application/octet-stream"
 		}
-		s.files[path.Base(p)] = staticFile{body: body, contentType: ct, hash: hex.EncodeToString(sum[:6])}
+		name := path.Base(p)
+		if prev, dup := s.files[name]; dup {
+			return fmt.Errorf("%s and %s are both served as %q; rename one", prev.path, p, name)
+		}
+		s.files[name] = staticFile{path: p, body: body, contentType: ct, hash: hex.EncodeToString(sum[:6])}
 		return nil
 	})
 	if err != nil {
@@ -55,13 +65,14 @@ func loadStatic() (*staticFiles, error) {
 	return s, nil
 }
 
-// url is the versioned URL of a static file, relative to the base path.
+// url is the versioned URL of a static file, relative to the base path. name is the file's
+// path under static/ ("app.js", "vendor/chart.umd.min.js").
 func (s *staticFiles) url(name string) (string, error) {
-	f, ok := s.files[name]
-	if !ok {
+	f, ok := s.files[path.Base(name)]
+	if !ok || f.path != path.Join("static", name) {
 		return "", fmt.Errorf("web: no static file %q", name)
 	}
-	return "static/" + name + "?v=" + f.hash, nil
+	return "static/" + path.Base(name) + "?v=" + f.hash, nil
 }
 
 // handleStatic serves GET {base}static/{file}.
