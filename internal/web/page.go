@@ -1,21 +1,48 @@
 package web
 
 import (
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
 	"net/http"
+	"sync"
+	"time"
+
+	"github.com/syncwatch/syncwatch/internal/dashboard"
 )
 
 //go:embed templates
 var templateFS embed.FS
 
+// firstPaintTimeout bounds how long the page waits for figures that are not computed yet.
+// The dashboard keeps its figures computed, so this only matters on a cold start or when
+// the database is slow; past it the page is sent without figures and app.js fetches them.
+const firstPaintTimeout = 3 * time.Second
+
 // pageData is what the page template renders.
+//
+// The page has no <base> element (the CSP's base-uri 'none' forbids one): it is served only
+// at the base path itself, with its trailing slash, so its relative URLs (static/…,
+// api/…) resolve under the base path, behind any reverse proxy.
 type pageData struct {
-	BasePath       string
 	RefreshSeconds int
 	Version        string
 	DefaultDays    int
+	// Initial holds the figures the page paints first, rendered into a JSON script block
+	// so the first paint has them without waiting for the API.
+	Initial initialData
+}
+
+// initialData is the answer of every API endpoint the page reads, under the names app.js
+// gives them; an endpoint that failed is null and app.js fetches it.
+type initialData struct {
+	Stats        *dashboard.StatsResponse        `json:"stats"`
+	CRMStatus    *dashboard.CRMStatusResponse    `json:"crm_status"`
+	RecentSyncs  *dashboard.RecentSyncsResponse  `json:"recent_syncs"`
+	Charts       *dashboard.ChartsResponse       `json:"charts"`
+	Errors       *dashboard.ErrorsResponse       `json:"errors"`
+	SystemHealth *dashboard.SystemHealthResponse `json:"system_health"`
 }
 
 func parsePage(static *staticFiles) (*template.Template, error) {
@@ -28,14 +55,16 @@ func parsePage(static *staticFiles) (*template.Template, error) {
 	return t, nil
 }
 
-// handlePage serves GET {base}: the dashboard page.
+// handlePage serves GET {base}: the dashboard page, with its first figures inside.
 func (s *Server) handlePage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), firstPaintTimeout)
+		defer cancel()
 		data := pageData{
-			BasePath:       s.cfg.BasePath,
-			RefreshSeconds: int(s.cfg.Dashboard.RefreshInterval().Seconds()),
+			RefreshSeconds: max(1, int(s.cfg.Dashboard.RefreshInterval().Round(time.Second).Seconds())),
 			Version:        s.cfg.Version,
 			DefaultDays:    s.cfg.Dashboard.DefaultDays(),
+			Initial:        s.initialData(ctx),
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
@@ -43,4 +72,41 @@ func (s *Server) handlePage() http.Handler {
 			s.cfg.Logger.Error("render page", "err", err)
 		}
 	})
+}
+
+// initialData asks the dashboard for every figure the page shows, as the API would answer
+// it with default parameters. The figures and the recent runs are two cached computations,
+// so they are asked in parallel; a failure leaves its part null, and is not logged here,
+// because app.js asks the API at once and the API logs it.
+func (s *Server) initialData(ctx context.Context) initialData {
+	d := s.cfg.Dashboard
+	days := d.DefaultDays()
+	var in initialData
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		// Stats, CRM status, charts and errors all come from the one computation of the
+		// default days, so after the first they return at once.
+		if v, err := d.Stats(ctx); err == nil {
+			in.Stats = &v
+		}
+		if v, err := d.CRMStatus(ctx); err == nil {
+			in.CRMStatus = &v
+		}
+		if v, err := d.Charts(ctx, days); err == nil {
+			in.Charts = &v
+		}
+		if v, err := d.Errors(ctx, days); err == nil {
+			in.Errors = &v
+		}
+	})
+	wg.Go(func() {
+		q := dashboard.RecentQuery{Limit: dashboard.DefaultRecentLimit}
+		if v, err := d.RecentSyncs(ctx, q); err == nil {
+			in.RecentSyncs = &v
+		}
+	})
+	health := d.SystemHealth()
+	in.SystemHealth = &health
+	wg.Wait()
+	return in
 }
