@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -228,4 +230,15 @@ func (tab *Tab) Screenshot(t testing.TB, path string) {
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Fatalf("save screenshot: %v", err)
 	}
+}
+
+// ColorScheme emulates the system's colour preference, "light" or "dark", for the
+// prefers-color-scheme media query.
+func ColorScheme(scheme string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+		})
+		return err
+	})
 }

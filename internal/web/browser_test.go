@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/syncwatch/syncwatch/internal/browsertest"
 	"github.com/syncwatch/syncwatch/internal/pgtest"
@@ -36,14 +38,19 @@ func TestPageInBrowser(t *testing.T) {
 		t.Parallel()
 		testFailedRefresh(t, browser)
 	})
+	t.Run("says when its figures are stale because the database went away", func(t *testing.T) {
+		t.Parallel()
+		testStale(t, browser)
+	})
 	t.Run("shows an empty warehouse as dashes and empty lists", func(t *testing.T) {
 		t.Parallel()
 		testEmpty(t, browser)
 	})
 }
 
-// open loads the page in a new tab at the given viewport and waits for app.js to paint.
-func open(t *testing.T, b *browsertest.Browser, url string, width, height int64, mobile bool) *browsertest.Tab {
+// open loads the page in a new tab at the given viewport, in the system's light colour
+// scheme unless another is given, and waits for app.js to paint.
+func open(t *testing.T, b *browsertest.Browser, url string, width, height int64, mobile bool, scheme ...string) *browsertest.Tab {
 	t.Helper()
 	tab := b.NewTab(t)
 	var opts []chromedp.EmulateViewportOption
@@ -52,6 +59,7 @@ func open(t *testing.T, b *browsertest.Browser, url string, width, height int64,
 	}
 	tab.Do(t, 20*time.Second,
 		chromedp.EmulateViewport(width, height, opts...),
+		browsertest.ColorScheme(append(scheme, "light")[0]),
 		chromedp.Navigate(url),
 	)
 	tab.WaitFor(t, 10*time.Second, `document.body.dataset.state === "ready"`)
@@ -81,6 +89,19 @@ func testFigures(t *testing.T, b *browsertest.Browser) {
 	}
 	phone.Console.AssertClean(t)
 	saveScreenshot(t, phone, "phone.png")
+
+	dark := open(t, b, s.pageURL(), 1366, 900, false, "dark")
+	type theme struct {
+		Theme      string `json:"theme"`
+		Background string `json:"background"`
+	}
+	got := browsertest.Eval[theme](t, dark, `({theme: document.documentElement.dataset.bsTheme,
+		background: getComputedStyle(document.body).backgroundColor})`)
+	if got.Theme != "dark" || got.Background == "rgb(255, 255, 255)" || got.Background == "rgb(243, 245, 248)" {
+		t.Errorf("dark mode: got theme %q and background %s", got.Theme, got.Background)
+	}
+	dark.Console.AssertClean(t)
+	saveScreenshot(t, dark, "desktop-dark.png")
 }
 
 // saveScreenshot writes docs/screenshots/name, which the README shows.
@@ -421,6 +442,14 @@ func testLiveUpdate(t *testing.T, b *browsertest.Browser) {
 	if browsertest.Eval[int](t, tab, `window.__sameDocument`) != 1 {
 		t.Errorf("the page reloaded to show the new row")
 	}
+	// A message the viewer opened stays open through the next refresh.
+	msg := `document.querySelector('details[data-key="run-` + number(float64(ids[0])) + `"]')`
+	browsertest.Eval[bool](t, tab, msg+`.open = true`)
+	seen := browsertest.Eval[string](t, tab, `document.body.dataset.refreshes`)
+	tab.WaitFor(t, 5*time.Second, `document.body.dataset.refreshes !== `+jsString(seen))
+	if !browsertest.Eval[bool](t, tab, msg+`.open`) {
+		t.Errorf("a refresh closed the message the viewer opened")
+	}
 	if got := browsertest.Eval[string](t, tab, `document.getElementById("updated").textContent`); !strings.HasPrefix(got, "Updated ") && got != "Updating…" {
 		t.Errorf("updated note: got %q", got)
 	}
@@ -528,5 +557,40 @@ func testEmpty(t *testing.T, b *browsertest.Browser) {
 		t.Errorf("charts without data: empty notes shown %v, want all 5", notes)
 	}
 	checkPageWidth(t, tab, 375)
+	tab.Console.AssertClean(t)
+}
+
+func testStale(t *testing.T, b *browsertest.Browser) {
+	now := time.Now().UTC()
+	s := newSite(t, siteOptions{refresh: time.Second, run: true, seed: func(t *testing.T, db *pgtest.DB) {
+		db.Insert(t, storetest.Row{CRMSource: "hubspot", Start: now.Add(-time.Hour), End: ptr(now.Add(-58 * time.Minute)), RecordsProcessed: 10})
+	}})
+	tab := open(t, b, s.pageURL(), 1366, 900, false)
+	// The database refuses syncwatch from now on: the dashboard keeps its last figures
+	// and marks them stale.
+	// (A database cannot close its own doors: ask from the server's default database.)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	admin, err := pgx.Connect(ctx, pgtest.ServerURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	for _, sql := range []string{
+		"ALTER DATABASE " + s.db.Name + " ALLOW_CONNECTIONS false",
+		"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + s.db.Name + "' AND application_name = 'syncwatch'",
+	} {
+		if _, err := admin.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tab.WaitFor(t, 15*time.Second, `!document.getElementById("banner-stale").hidden`)
+	banner := browsertest.Eval[string](t, tab, `document.getElementById("banner-stale").textContent`)
+	if !strings.Contains(banner, "Showing figures from") || !strings.Contains(banner, "cannot be reached since") {
+		t.Errorf("stale banner: got %q", banner)
+	}
+	if got := browsertest.Eval[string](t, tab, `document.querySelector('[data-stat="completed_today"]').dataset.value`); got != "1" {
+		t.Errorf("stale figures: completed card shows %q, want the kept 1", got)
+	}
 	tab.Console.AssertClean(t)
 }

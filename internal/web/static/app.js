@@ -437,7 +437,20 @@
             messageDetails("run-" + run.id, run.error_message, run.error_type))));
       }
     }
-    tbody.replaceChildren(...rows);
+    keepFocus(() => tbody.replaceChildren(...rows));
+  }
+
+  // keepFocus runs a re-render that may replace the focused message, and gives the focus
+  // back to the same message (by its key) afterwards, so a keyboard user is not thrown
+  // to the top of the page by a refresh.
+  function keepFocus(rerender) {
+    const active = document.activeElement;
+    const details = active && active.closest ? active.closest("details[data-key]") : null;
+    rerender();
+    if (!details) return;
+    for (const d of document.querySelectorAll("details[data-key]")) {
+      if (d.dataset.key === details.dataset.key) d.querySelector("summary").focus();
+    }
   }
 
   function recentRow(run) {
@@ -504,7 +517,7 @@
       list.replaceChildren(el("li", { className: "list-group-item sw-empty-row" },
         icon("check"), " No failed sync on record."));
     } else {
-      list.replaceChildren(...errors.map(errorItem));
+      keepFocus(() => list.replaceChildren(...errors.map(errorItem)));
     }
     renderProblems((resp && resp.problematic_crms) || []);
     const days = resp && isNum(resp.days) ? resp.days : Number(body.dataset.days);
