@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/syncwatch/syncwatch/internal/dashboard"
+	"github.com/syncwatch/syncwatch/internal/health"
 	"github.com/syncwatch/syncwatch/internal/pgtest"
 	"github.com/syncwatch/syncwatch/internal/postgres"
 	"github.com/syncwatch/syncwatch/internal/storetest"
@@ -166,5 +167,25 @@ func TestFiguresAreRecomputedOncePerInterval(t *testing.T) {
 	s, err := d.Stats(context.Background())
 	if err != nil || time.Since(s.Timestamp) > 3*interval {
 		t.Errorf("got figures from %v (%v ago), %v; want them recomputed by the loop", s.Timestamp, time.Since(s.Timestamp), err)
+	}
+}
+
+func TestSystemHealthWithoutMonitorIsNotConfigured(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t, pgtest.ShapeA)
+	store, err := postgres.Open(context.Background(), db.URL, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	d, err := dashboard.New(dashboard.Config{Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := d.SystemHealth()
+	for name, got := range map[string]health.Status{"database": h.Database.Status, "celery": h.Celery.Status, "redis": h.Redis.Status} {
+		if got != health.StatusNotConfigured {
+			t.Errorf("%s: got %q, want not_configured", name, got)
+		}
 	}
 }

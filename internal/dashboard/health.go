@@ -26,6 +26,10 @@ func (d *Dashboard) SystemHealth() SystemHealthResponse {
 	var r health.Report
 	if d.cfg.Health != nil {
 		r = d.cfg.Health.Report()
+	} else {
+		for _, c := range []*health.Check{&r.Database.Check, &r.Celery.Check, &r.Redis.Check} {
+			c.Status = health.StatusNotConfigured
+		}
 	}
 	var newest time.Time
 	for _, c := range []health.Check{r.Database.Check, r.Celery.Check, r.Redis.Check} {
