@@ -78,8 +78,11 @@ say "go test ${pkgs[*]}"
 log="$(mktemp /tmp/syncwatch-test.XXXXXX)"
 status=0
 go test -count=1 -timeout 20m -v "${pkgs[@]}" >"$log" 2>&1 || status=$?
-# Show what matters: failures with their output, and each package's verdict.
-grep -E '^(ok|FAIL|---|panic:|\s+\S+_test\.go:[0-9]+:)|^=== RUN.*FAIL' "$log" | grep -v -- '--- PASS' || true
+# Show each package's verdict, and the output of whatever failed.
+grep -E '^(ok|FAIL|panic:)' "$log" || true
+if [ $status != 0 ]; then
+	grep -E -A 40 -- '--- FAIL|^panic:' "$log" | head -400 >&2
+fi
 if grep -q -- '--- SKIP' "$log"; then
 	grep -B2 -A3 -- '--- SKIP' "$log" >&2
 	die "a test was skipped: every test must run (see above)"
