@@ -459,3 +459,64 @@ func rawOpen(t testing.TB, path string) *sql.DB {
 	t.Cleanup(func() { raw.Close() })
 	return raw
 }
+
+// TestInsertRunsReturnsEachRowsID writes batches of every size the writer splits, with
+// and without ids named, and reads each row back by the id it was given.
+func TestInsertRunsReturnsEachRowsID(t *testing.T) {
+	t.Parallel()
+	db := open(t)
+	start := time.Date(2025, 10, 9, 0, 0, 0, 0, time.UTC)
+	var all []sqlite.Row
+	batch := func(n int, named func(i int) int64) []sqlite.Row {
+		rows := make([]sqlite.Row, n)
+		for i := range rows {
+			rows[i] = sqlite.Row{ID: named(i), CRMSource: "hubspot", SyncType: "contacts", Status: "success",
+				Start: start.Add(time.Duration(len(all)+i) * time.Second)}
+		}
+		all = append(all, rows...)
+		return rows
+	}
+	none := func(int) int64 { return 0 }
+	cases := []struct {
+		name string
+		rows []sqlite.Row
+	}{
+		{"one row", batch(1, none)},
+		{"fewer rows than a statement holds", batch(63, none)},
+		{"several statements and a remainder", batch(200, none)},
+		{"rows that name their ids among others", batch(5, func(i int) int64 {
+			if i%2 == 1 {
+				return int64(10_000 + i)
+			}
+			return 0
+		})},
+	}
+	byStart := map[time.Time]int64{}
+	for _, c := range cases {
+		ids, err := db.InsertRuns(ctx(t), c.rows)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if len(ids) != len(c.rows) {
+			t.Fatalf("%s: got %d ids for %d rows", c.name, len(ids), len(c.rows))
+		}
+		for i, r := range c.rows {
+			if r.ID != 0 && ids[i] != r.ID {
+				t.Errorf("%s: row %d: got id %d, want the named %d", c.name, i, ids[i], r.ID)
+			}
+			byStart[r.Start] = ids[i]
+		}
+	}
+	runs, err := db.RecentRuns(ctx(t), syncs.RecentQuery{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != len(all) {
+		t.Fatalf("got %d rows, want %d", len(runs), len(all))
+	}
+	for _, r := range runs {
+		if byStart[r.Start] != r.ID {
+			t.Errorf("row started at %v: got id %d from InsertRuns, %d in the table", r.Start, byStart[r.Start], r.ID)
+		}
+	}
+}

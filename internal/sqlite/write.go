@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/syncwatch/syncwatch/internal/syncs"
@@ -46,12 +48,21 @@ func jsonOrNull(s string) any {
 	return s
 }
 
-const insertRunSQL = `INSERT INTO sync_history (id, crm_source, sync_type, endpoint, status,
+const insertRunColumns = `INSERT INTO sync_history (id, crm_source, sync_type, endpoint, status,
 		start_time, end_time, records_processed, records_created, records_updated, records_failed,
-		error_message, performance_metrics, configuration, created_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		error_message, performance_metrics, configuration, created_at) VALUES `
 
-func insertArgs(r Row) []any {
+// insertChunk is how many rows one INSERT statement writes: a statement per row spends
+// most of its time in database/sql and the driver, not in SQLite.
+const insertChunk = 64
+
+// insertSQL is an INSERT of n rows.
+func insertSQL(n int) string {
+	const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	return insertRunColumns + strings.Repeat(row+", ", n-1) + row
+}
+
+func appendInsertArgs(args []any, r Row) []any {
 	var id any // NULL: the next rowid
 	if r.ID != 0 {
 		id = r.ID
@@ -60,10 +71,10 @@ func insertArgs(r Row) []any {
 	if created.IsZero() {
 		created = r.Start
 	}
-	return []any{id, r.CRMSource, r.SyncType, r.Endpoint, r.Status,
+	return append(args, id, r.CRMSource, r.SyncType, r.Endpoint, r.Status,
 		micros(r.Start), nullMicros(r.End), r.RecordsProcessed, r.RecordsCreated,
 		r.RecordsUpdated, r.RecordsFailed, r.ErrorMessage,
-		jsonOrNull(r.PerformanceMetrics), jsonOrNull(r.Configuration), micros(created)}
+		jsonOrNull(r.PerformanceMetrics), jsonOrNull(r.Configuration), micros(created))
 }
 
 // InsertRuns adds rows to sync_history in one transaction and returns their ids, in
@@ -71,21 +82,45 @@ func insertArgs(r Row) []any {
 func (db *DB) InsertRuns(ctx context.Context, rows []Row) ([]int64, error) {
 	ids := make([]int64, 0, len(rows))
 	err := db.inTx(ctx, "insert runs", func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, insertRunSQL)
-		if err != nil {
-			return err
+		chunk := insertChunk
+		if slices.ContainsFunc(rows, func(r Row) bool { return r.ID != 0 }) {
+			chunk = 1 // the ids SQLite gives the other rows depend on those named
 		}
-		defer stmt.Close()
-		for _, r := range rows {
-			res, err := stmt.ExecContext(ctx, insertArgs(r)...)
+		stmts := make(map[int]*sql.Stmt, 2)
+		defer func() {
+			for _, s := range stmts {
+				s.Close()
+			}
+		}()
+		args := make([]any, 0, 15*chunk)
+		for len(rows) > 0 {
+			n := min(len(rows), chunk)
+			stmt, ok := stmts[n]
+			if !ok {
+				var err error
+				if stmt, err = tx.PrepareContext(ctx, insertSQL(n)); err != nil {
+					return err
+				}
+				stmts[n] = stmt
+			}
+			args = args[:0]
+			for _, r := range rows[:n] {
+				args = appendInsertArgs(args, r)
+			}
+			res, err := stmt.ExecContext(ctx, args...)
 			if err != nil {
 				return err
 			}
-			id, err := res.LastInsertId()
+			// SQLite gives the rows of one INSERT consecutive rowids (the greatest so far
+			// plus one, in turn), so the statement's last one tells them all.
+			last, err := res.LastInsertId()
 			if err != nil {
 				return err
 			}
-			ids = append(ids, id)
+			for i := range n {
+				ids = append(ids, last-int64(n-1-i))
+			}
+			rows = rows[n:]
 		}
 		return nil
 	})
@@ -118,12 +153,13 @@ func (db *DB) UpdateRun(ctx context.Context, r Row) error {
 
 // FailStale does what the warehouse's nightly cleanup_stale_syncs does: every row still
 // running (in_progress included) that started before startedBefore becomes failed, with
-// end_time at and suffix appended to its message. It returns how many rows it marked.
-func (db *DB) FailStale(ctx context.Context, at, startedBefore time.Time, suffix string) (int64, error) {
+// end_time at and suffix appended to its message (to base when it has none). It returns
+// how many rows it marked.
+func (db *DB) FailStale(ctx context.Context, at, startedBefore time.Time, base, suffix string) (int64, error) {
 	const q = `UPDATE sync_history SET status = 'failed', end_time = ?1,
-			error_message = ltrim(coalesce(error_message, '') || ?3)
+			error_message = coalesce(nullif(error_message, ''), ?3) || ?4
 		WHERE ` + runningSQL + ` AND start_time < ?2`
-	res, err := db.write.ExecContext(ctx, q, micros(at), micros(startedBefore), suffix)
+	res, err := db.write.ExecContext(ctx, q, micros(at), micros(startedBefore), base, suffix)
 	if err != nil {
 		return 0, fmt.Errorf("fail stale runs: %w", unavailable(err))
 	}
