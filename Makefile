@@ -3,3 +3,8 @@
 .PHONY: testdata-crontab
 testdata-crontab:
 	/usr/bin/python3 internal/schedule/testdata/gen_crontab.py > internal/schedule/testdata/crontab_oracle.jsonl
+
+# screenshots retakes docs/screenshots/*.png, which the README shows, from the browser tests.
+.PHONY: screenshots
+screenshots:
+	SYNCWATCH_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots go test -count=1 -run 'TestPageInBrowser' ./internal/web/
