@@ -15,6 +15,7 @@ import (
 	"github.com/syncwatch/syncwatch/internal/browsertest"
 	"github.com/syncwatch/syncwatch/internal/pgtest"
 	"github.com/syncwatch/syncwatch/internal/storetest"
+	"github.com/syncwatch/syncwatch/internal/syncs"
 )
 
 // The browser tests drive Debian's Chromium over the real server and a real database.
@@ -486,7 +487,14 @@ func testHostileText(t *testing.T, b *browsertest.Browser) {
 		h := storetest.Hostile()
 		h.Start, h.End = now.Add(-time.Hour), ptr(now.Add(-50*time.Minute))
 		db.Insert(t, h, storetest.Row{CRMSource: "genius", Status: "failed", Start: now.Add(-10 * time.Minute),
-			End: ptr(now.Add(-9 * time.Minute)), ErrorMessage: ptr(hostile + ` </script><!-- "'&`)})
+			End: ptr(now.Add(-9 * time.Minute)), ErrorMessage: ptr(hostile + ` </script><!-- "'&`)},
+			// Markup in the status column too (within its 20 characters).
+			storetest.Row{CRMSource: "arrivy", Status: "<b>x</b>", Start: now.Add(-5 * time.Minute), End: ptr(now)})
+		// And in a schedule's name and mode.
+		minute, any := "0", "*"
+		db.InsertSchedule(t, syncs.Schedule{Name: `<img src=x onerror="window.__pwned=5">`, CRMSource: "hubspot",
+			ModelName: "NA", Mode: "<b>m</b>", SourceKey: "hubspot", RecurrenceType: "crontab", Minute: &minute,
+			Hour: &any, DayOfWeek: &any, DayOfMonth: &any, MonthOfYear: &any, Enabled: true, UpdatedAt: now})
 	}})
 	tab := open(t, b, s.pageURL(), 1366, 900, false)
 	// Open every message, so that anything hidden would run now if it could.
