@@ -37,6 +37,8 @@ func dispatch(ctx context.Context, cmd string, args []string, getenv func(string
 		return serve(ctx, args, getenv, stdout, stderr)
 	case "doctor":
 		return doctor(ctx, args, getenv, stdout, stderr)
+	case "seed":
+		return seed(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "syncwatch", buildVersion())
 		return nil
@@ -54,6 +56,7 @@ const usage = `syncwatch: a live dashboard of a data warehouse's CRM syncs.
 Usage:
   syncwatch [serve] [flags]   serve the dashboard (the default); "syncwatch serve -h" lists its flags
   syncwatch doctor            check the warehouse's tables and indexes; print what to fix
+  syncwatch seed [flags]      fill a database with realistic sync history; "syncwatch seed -h" lists its flags
   syncwatch version           print the version
   syncwatch help              print this help
 `

@@ -85,6 +85,24 @@ func Prepare(ctx context.Context, db *sqlite.DB, now time.Time) (Prepared, error
 	return p, nil
 }
 
+// FillIfEmpty gives an empty database FillDays of history and the schedules, as Prepare
+// does, and leaves one that has rows as it is: for an embedded database that no
+// simulator keeps moving, whose rows may be someone's own.
+func FillIfEmpty(ctx context.Context, db *sqlite.DB, now time.Time) (Prepared, error) {
+	empty, err := db.Empty(ctx)
+	if err != nil || !empty {
+		return Prepared{}, wrapDemo(err)
+	}
+	return Prepare(ctx, db, now)
+}
+
+func wrapDemo(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("demo: %w", err)
+}
+
 // prepareSchedules writes the demo's schedules into an empty table, and otherwise moves
 // the last run of each one found there up to the last time beat would have sent it.
 func prepareSchedules(ctx context.Context, db *sqlite.DB, now time.Time) error {

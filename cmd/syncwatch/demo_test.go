@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/syncwatch/syncwatch/internal/dashboard"
+	"github.com/syncwatch/syncwatch/internal/sqlite"
+	"github.com/syncwatch/syncwatch/internal/syncs"
+)
+
+func TestDefaultSQLitePath(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"the XDG data directory", map[string]string{"XDG_DATA_HOME": "/data", "HOME": "/home/ann"}, "/data/syncwatch/demo.sqlite"},
+		{"a relative XDG_DATA_HOME is ignored", map[string]string{"XDG_DATA_HOME": "data", "HOME": "/home/ann"}, "/home/ann/.local/share/syncwatch/demo.sqlite"},
+		{"the home directory", map[string]string{"HOME": "/home/ann"}, "/home/ann/.local/share/syncwatch/demo.sqlite"},
+		{"no home", map[string]string{}, filepath.Join(os.TempDir(), "syncwatch", "demo.sqlite")},
+	}
+	for _, c := range cases {
+		if got := defaultSQLitePath(func(k string) string { return c.env[k] }); got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+// TestOpenDemo opens the demo as serve does: a new file in a new directory is filled in
+// well under the time a visitor waits, answers at once, and moves while the simulator
+// runs.
+func TestOpenDemo(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "share", "syncwatch", "demo.sqlite")
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	began := time.Now()
+	store, simulate, err := openDemo(ctx, path, true, 20*time.Millisecond, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	took := time.Since(began)
+	t.Logf("opened and filled the demo database in %v", took)
+	if took > 10*time.Second || simulate == nil || !strings.Contains(logs.String(), "demo database filled") {
+		t.Errorf("got the demo in %v, simulator %v, logs %q; want it filled in seconds, with a simulator", took, simulate != nil, logs.String())
+	}
+	d, err := dashboard.New(dashboard.Config{Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats, err := d.Stats(ctx)
+	if err != nil || stats.Overview.CompletedToday == 0 {
+		t.Fatalf("got %+v (%v), want the demo's runs of the last day", stats.Overview, err)
+	}
+	before, err := store.RecentRuns(ctx, syncs.RecentQuery{Limit: 5})
+	if err != nil || len(before) != 5 {
+		t.Fatalf("got %d recent runs (%v), want 5", len(before), err)
+	}
+
+	simCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { simulate(simCtx); close(done) }()
+	time.Sleep(500 * time.Millisecond)
+	stop()
+	<-done
+	after, err := store.RecentRuns(ctx, syncs.RecentQuery{Limit: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after[0].ID == before[0].ID {
+		t.Errorf("got the same newest run %d after the simulator ran, want a new one", after[0].ID)
+	}
+}
+
+// TestOpenDemoWithoutSimulator leaves a file that has rows as it is: they may be
+// someone's own, seeded into it.
+func TestOpenDemoWithoutSimulator(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "own.sqlite")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(-72 * time.Hour)
+	if _, err := db.InsertRuns(ctx, []sqlite.Row{{CRMSource: "acme", SyncType: "x", Status: "success", Start: at, End: &at}}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	store, simulate, err := openDemo(ctx, path, false, time.Second, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if simulate != nil {
+		t.Error("got a simulator, want none")
+	}
+	runs, err := store.RecentRuns(ctx, syncs.RecentQuery{Limit: 10})
+	if err != nil || len(runs) != 1 || runs[0].CRMSource != "acme" {
+		t.Errorf("got %+v (%v), want the one row that was there", runs, err)
+	}
+}
