@@ -98,8 +98,8 @@ func TestPrepareFillsAnEmptyDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("filled %d rows in %v", p.Inserted, p.Took)
-	if !p.Filled || p.Inserted < 30*1200 || p.Took > 10*time.Second {
-		t.Errorf("got %+v, want about 30 days of rows written in well under 10 s", p)
+	if !p.Filled || p.Inserted < 30*1200 || p.Took > time.Minute {
+		t.Errorf("got %+v, want about 30 days of rows written in well under a minute (a second or less, without the race detector)", p)
 	}
 	checkLooksAlive(t, db, now)
 
