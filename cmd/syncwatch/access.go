@@ -89,15 +89,20 @@ func isLoopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// boolean reads a true/false variable; a bad value is remembered as an error.
-func (e *env) boolean(key string) bool {
+// boolean reads a true/false variable, false when unset; a bad value is remembered as an
+// error.
+func (e *env) boolean(key string) bool { return e.booleanOr(key, false) }
+
+// booleanOr reads a true/false variable, def when unset.
+func (e *env) booleanOr(key string, def bool) bool {
 	v := e.getenv(key)
 	if v == "" {
-		return false
+		return def
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {
 		e.errs = append(e.errs, fmt.Errorf("%s: %q is not true or false", key, v))
+		return def
 	}
 	return b
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -364,5 +365,71 @@ func TestDoctorNamesTheMissingIndex(t *testing.T) {
 		return map[string]string{"DATABASE_URL": db.URL}[k]
 	}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "all good") {
 		t.Errorf("after the fix: got %v:\n%s", err, out.String())
+	}
+}
+
+// TestZeroSetupDemo is the README's first command: no configuration at all gives a live
+// demo on the embedded database, whose figures move.
+func TestZeroSetupDemo(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "demo.sqlite")
+	s := start(t, map[string]string{"SYNCWATCH_SQLITE_PATH": path, "SYNCWATCH_DEMO_INTERVAL": "100ms"},
+		"--addr", "127.0.0.1:0", "--refresh", "1s")
+	for _, p := range []string{"api/stats/", "api/crm-status/", "api/recent-syncs/", "api/performance-charts/", "api/errors/", "api/system-health/", ""} {
+		if status, body, _ := get(t, s.base+p, nil); status != 200 {
+			t.Errorf("%s: got %d %.200s", p, status, body)
+		}
+	}
+	var stats struct {
+		Overview struct {
+			CompletedToday int `json:"completed_today"`
+		} `json:"overview"`
+	}
+	_, body, _ := get(t, s.base+"api/stats/", nil)
+	if err := json.Unmarshal(body, &stats); err != nil || stats.Overview.CompletedToday < 100 {
+		t.Fatalf("got %s, want a day of demo history", body)
+	}
+	first := func() string {
+		_, body, _ := get(t, s.base+"api/recent-syncs/?limit=1", nil)
+		var r struct {
+			Syncs []struct {
+				ID     int64  `json:"id"`
+				Status string `json:"status"`
+			} `json:"syncs"`
+		}
+		if err := json.Unmarshal(body, &r); err != nil || len(r.Syncs) != 1 {
+			t.Fatalf("recent syncs: %s", body)
+		}
+		return fmt.Sprint(r.Syncs[0])
+	}
+	before := first()
+	deadline := time.Now().Add(30 * time.Second)
+	for first() == before {
+		if time.Now().After(deadline) {
+			t.Fatal("the demo's newest run did not change in 30 s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the embedded database is not where it was asked to be: %v", err)
+	}
+}
+
+func TestDemoIsNeverOnWithAWarehouse(t *testing.T) {
+	t.Parallel()
+	db := dbWithRows(t)
+	path := filepath.Join(t.TempDir(), "demo.sqlite")
+	s := start(t, map[string]string{"DATABASE_URL": db.URL, "SYNCWATCH_SQLITE_PATH": path, "SYNCWATCH_DEMO": "true"},
+		"--addr", "127.0.0.1:0", "--demo-interval", "50ms")
+	time.Sleep(500 * time.Millisecond)
+	_, body, _ := get(t, s.base+"api/recent-syncs/", nil)
+	var r struct {
+		Total int `json:"total"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil || r.Total != 2 {
+		t.Errorf("got %s, want only the warehouse's two rows", body)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("an embedded database was created beside a warehouse: %v", err)
 	}
 }

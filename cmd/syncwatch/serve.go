@@ -43,6 +43,10 @@ type serveConfig struct {
 	healthTimeout  time.Duration
 	endpoints      string
 
+	sqlitePath   string
+	demo         bool
+	demoInterval time.Duration
+
 	access accessConfig
 }
 
@@ -81,6 +85,12 @@ func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
 		"how long each health check may take (env SYNCWATCH_HEALTH_TIMEOUT)")
 	fs.StringVar(&c.endpoints, "health-endpoints", e.getenv("SYNCWATCH_HEALTH_ENDPOINTS"),
 		"optional HTTP checks of the CRM APIs: name=url[=expected status], separated by ';' (env SYNCWATCH_HEALTH_ENDPOINTS)")
+	fs.StringVar(&c.sqlitePath, "sqlite-path", e.str("SYNCWATCH_SQLITE_PATH", defaultSQLitePath(e.getenv)),
+		"the embedded database used without DATABASE_URL (env SYNCWATCH_SQLITE_PATH)")
+	fs.BoolVar(&c.demo, "demo", e.booleanOr("SYNCWATCH_DEMO", true),
+		"without DATABASE_URL, simulate syncs in the embedded database (env SYNCWATCH_DEMO); never with DATABASE_URL")
+	fs.DurationVar(&c.demoInterval, "demo-interval", e.duration("SYNCWATCH_DEMO_INTERVAL", 3*time.Second),
+		"how often the demo's simulator starts or finishes a run (env SYNCWATCH_DEMO_INTERVAL)")
 	c.access.flags(fs, e)
 }
 
@@ -140,11 +150,27 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger.Warn("serving WITHOUT authentication on a network address (--insecure-no-auth): anyone who reaches it sees the sync data", "addr", cfg.addr)
 	}
 
-	store, err := openStore(ctx, cfg)
+	// Listen before anything else starts, so a port in use is reported at once.
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+
+	// Everything that runs in the background (the figures, the health checks, the demo's
+	// simulator) stops before the store closes.
+	store, simulate, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	var background sync.WaitGroup
+	defer background.Wait()
+	defer stopBackground()
+	if simulate != nil {
+		background.Go(func() { simulate(bgCtx) })
+	}
 
 	endpoints, err := parseEndpoints(cfg.endpoints)
 	if err != nil {
@@ -195,12 +221,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-
-	// Listen before anything else starts, so a port in use is reported at once.
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -209,14 +229,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	base := strings.TrimSuffix(normalizedBase(cfg.basePath), "/") + "/"
-	fmt.Fprintf(stdout, "syncwatch %s: serving http://%s%s\n", buildVersion(), ln.Addr(), base)
-
-	bgCtx, stopBackground := context.WithCancel(ctx)
-	defer stopBackground()
-	var background sync.WaitGroup
 	background.Go(func() { dash.Run(bgCtx) })
 	background.Go(func() { monitor.Run(bgCtx) })
+
+	base := strings.TrimSuffix(normalizedBase(cfg.basePath), "/") + "/"
+	fmt.Fprintf(stdout, "syncwatch %s: serving http://%s%s\n", buildVersion(), ln.Addr(), base)
+	if cfg.databaseURL == "" {
+		fmt.Fprintf(stdout, "This is a demo on an embedded database (%s)%s.\n"+
+			"To watch your warehouse, set DATABASE_URL to its PostgreSQL URL.\n",
+			cfg.sqlitePath, map[bool]string{true: " with simulated syncs", false: ""}[simulate != nil])
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -228,21 +250,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger.Info("shutting down: finishing requests in flight")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err = srv.Shutdown(shutdownCtx)
-	stopBackground()
-	background.Wait()
-	if err != nil {
+	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
 }
 
-// openStore opens the warehouse's database.
-func openStore(ctx context.Context, cfg serveConfig) (syncs.Store, error) {
-	if cfg.databaseURL == "" {
-		return nil, errors.New("no database: set DATABASE_URL or --database-url")
+// openStore opens the warehouse's database, or, without one, the embedded demo database
+// (which alone may be written to, by the simulator).
+func openStore(ctx context.Context, cfg serveConfig, logger *slog.Logger) (syncs.Store, func(context.Context), error) {
+	if cfg.databaseURL != "" {
+		store, err := postgres.Open(ctx, cfg.databaseURL, postgres.Options{StatementTimeout: cfg.statementTimeout})
+		return store, nil, err
 	}
-	return postgres.Open(ctx, cfg.databaseURL, postgres.Options{StatementTimeout: cfg.statementTimeout})
+	return openDemo(ctx, cfg.sqlitePath, cfg.demo, cfg.demoInterval, logger)
 }
 
 func normalizedBase(p string) string {
