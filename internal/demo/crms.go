@@ -37,7 +37,8 @@ type crm struct {
 }
 
 // The CRMs of real-world-facts.md in the order of their minute past the hour. MarketSharp
-// is configured (it has a schedule, disabled) but writes no rows.
+// is configured (it has a schedule, disabled) but writes no rows. These tables are
+// constants in all but name: nothing writes to them.
 var crms = []*crm{
 	{
 		source: "hubspot", index: 0, minute: 0, host: "api.hubapi.com", failRate: 0.008,
@@ -196,7 +197,7 @@ func (c *crm) entityOf(name string) (entity, bool) {
 	return entity{}, false
 }
 
-// The full syncs of the demo's other schedules.
+// The full syncs of the demo's other schedules (read-only, like crms).
 var (
 	hubspotFull = []entity{
 		{name: "contacts", records: 184000, duration: 31 * time.Minute, endpoint: "https://api.hubapi.com/crm/v3/objects/contacts"},
