@@ -33,17 +33,9 @@ func (c *countingStore) LastSuccess(ctx context.Context, s string) (time.Time, b
 	c.calls.Add(1)
 	return c.Store.LastSuccess(ctx, s)
 }
-func (c *countingStore) FinishedTotals(ctx context.Context, w syncs.Window) ([]syncs.FinishedGroup, error) {
+func (c *countingStore) FinishedSince(ctx context.Context, w syncs.Window) (syncs.Finished, error) {
 	c.calls.Add(1)
-	return c.Store.FinishedTotals(ctx, w)
-}
-func (c *countingStore) StartedByCRM(ctx context.Context, from, to time.Time) ([]syncs.CRMCount, error) {
-	c.calls.Add(1)
-	return c.Store.StartedByCRM(ctx, from, to)
-}
-func (c *countingStore) FailedSince(ctx context.Context, from time.Time) ([]syncs.Run, error) {
-	c.calls.Add(1)
-	return c.Store.FailedSince(ctx, from)
+	return c.Store.FinishedSince(ctx, w)
 }
 func (c *countingStore) RecentFailures(ctx context.Context, limit int) ([]syncs.Run, error) {
 	c.calls.Add(1)

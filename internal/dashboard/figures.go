@@ -68,9 +68,12 @@ func (d *Dashboard) computeFigures(ctx context.Context, days int) (*figures, err
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { r.running, err = d.cfg.Store.RunningByCRM(gctx, stuckBefore); return })
 	g.Go(func() (err error) { r.latest, err = d.cfg.Store.LatestByCRM(gctx); return })
-	g.Go(func() (err error) { r.groups, err = d.cfg.Store.FinishedTotals(gctx, window); return })
+	g.Go(func() error {
+		finished, err := d.cfg.Store.FinishedSince(gctx, window)
+		r.groups, r.failed = finished.Groups, finished.Failures
+		return err
+	})
 	g.Go(func() (err error) { r.started, err = d.cfg.Store.StartedByCRM(gctx, bounds[0], bounds[days]); return })
-	g.Go(func() (err error) { r.failed, err = d.cfg.Store.FailedSince(gctx, bounds[0]); return })
 	g.Go(func() (err error) { r.schedules, err = d.cfg.Store.Schedules(gctx); return })
 	if err := g.Wait(); err != nil {
 		return nil, err
@@ -322,7 +325,7 @@ func (d *Dashboard) errorFigures(ctx context.Context, groups []syncs.FinishedGro
 	}
 	e.ErrorDistribution = sortedCounts(typeCounts)
 
-	// The failures that finished since the shown days began are the newest there are; when
+	// The failures that finished since the window began are the newest there are; when
 	// there are fewer than ten, look further back.
 	recent := failed
 	if len(recent) < recentErrorCount {

@@ -41,15 +41,21 @@ func scanRun(rows pgx.Rows) (syncs.Run, error) {
 	if err != nil {
 		return r, err
 	}
-	if head != nil {
-		t := ""
-		if tail != nil {
-			t = *tail
-		}
-		msg := syncs.CutMessage(*head, t, *length)
-		r.ErrorMessage = &msg
-	}
+	r.ErrorMessage = cutMessage(head, tail, length)
 	return r, nil
+}
+
+// cutMessage joins the parts of a message read with runColumns; NULL stays NULL.
+func cutMessage(head, tail *string, length *int) *string {
+	if head == nil {
+		return nil
+	}
+	t := ""
+	if tail != nil {
+		t = *tail
+	}
+	msg := syncs.CutMessage(*head, t, *length)
+	return &msg
 }
 
 func (db *DB) runs(ctx context.Context, what, sql string, args ...any) ([]syncs.Run, error) {
@@ -135,44 +141,79 @@ func (db *DB) LastSuccess(ctx context.Context, source string) (time.Time, bool, 
 	return *last, true, nil
 }
 
-// FinishedTotals implements syncs.Store. Days are found with width_bucket over the window's
-// boundaries, so the display time zone's calendar (computed by the caller) needs no time
-// zone support in SQL. Durations are summed in whole microseconds: PostgreSQL's
-// timestamps have that resolution, so the sums are exact. (date_part's float8 is exact
-// for any duration under 285 years in microseconds, and cheaper than extract's numeric.)
-func (db *DB) FinishedTotals(ctx context.Context, w syncs.Window) ([]syncs.FinishedGroup, error) {
-	const sql = `SELECT width_bucket(f, $2::timestamptz[]) AS bucket,
-			(f >= $3 AND f <= $4) AS in24h,
-			crm_source, status, count(*),
-			COALESCE(sum(records_processed), 0)::bigint,
-			COALESCE(sum(duration_us), 0)::bigint, count(duration_us), max(f)
-		FROM (
-			SELECT crm_source, ` + canonicalStatusSQL + ` AS status,
-				COALESCE(end_time, start_time) AS f, records_processed,
+// FinishedSince implements syncs.Store in one statement, so the table is read once per
+// refresh: the rows finished since w.From are gathered once (an index range on each side
+// of finishedSinceSQL on shape A; one sequential scan on shape B, which has no end_time
+// index), then both aggregated and listed where failed, in one result whose first column
+// says which a row is.
+//
+// Days are found with width_bucket over the window's boundaries, so the display time
+// zone's calendar (computed by the caller) needs no time zone support in SQL. Durations
+// are summed in whole microseconds, PostgreSQL's resolution, so the sums are exact
+// (date_part's float8 is exact for any duration under 285 years in microseconds, and
+// cheaper than extract's numeric).
+func (db *DB) FinishedSince(ctx context.Context, w syncs.Window) (syncs.Finished, error) {
+	sql := `WITH finished AS MATERIALIZED (
+			SELECT id, crm_source, sync_type, ` + canonicalStatusSQL + ` AS status, start_time, end_time,
+				records_processed, records_created, records_updated, records_failed,
+				COALESCE(end_time, start_time) AS f,
 				CASE WHEN end_time >= start_time
-					THEN round(date_part('epoch', end_time - start_time) * 1000000)::bigint END AS duration_us
+					THEN round(date_part('epoch', end_time - start_time) * 1000000)::bigint END AS duration_us,
+				CASE WHEN status = 'failed' THEN left(error_message, ` + strconv.Itoa(syncs.MessageHead) + `) END AS message_head,
+				CASE WHEN status = 'failed' AND length(error_message) > ` + strconv.Itoa(syncs.MessageHead+syncs.MessageTail) +
+		` THEN right(error_message, ` + strconv.Itoa(syncs.MessageTail) + `) END AS message_tail,
+				CASE WHEN status = 'failed' THEN length(error_message) END AS message_length
 			FROM orchestration.sync_history
 			WHERE NOT ` + runningSQL + ` AND ` + finishedSinceSQL + `
-		) finished
-		GROUP BY 1, 2, 3, 4`
-	var groups []syncs.FinishedGroup
-	err := db.query(ctx, "finished totals", sql, func(rows pgx.Rows) error {
+		)
+		SELECT false, width_bucket(f, $2::timestamptz[]), (f >= $3 AND f <= $4), crm_source, status,
+			count(*), COALESCE(sum(records_processed), 0)::bigint,
+			COALESCE(sum(duration_us), 0)::bigint, count(duration_us), max(f),
+			NULL::bigint, NULL::text, NULL::timestamptz, NULL::timestamptz, NULL::bigint, NULL::bigint,
+			NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::int
+		FROM finished GROUP BY 2, 3, 4, 5
+		UNION ALL
+		SELECT true, NULL, NULL, crm_source, status, NULL, NULL, NULL, NULL, NULL,
+			id, sync_type, start_time, end_time, records_processed, records_created,
+			records_updated, records_failed, message_head, message_tail, message_length
+		FROM finished WHERE status = 'failed'`
+	var out syncs.Finished
+	err := db.query(ctx, "finished since", sql, func(rows pgx.Rows) error {
+		var failure bool
+		var bucket *int
+		var in24h *bool
 		var g syncs.FinishedGroup
-		var bucket int
-		if err := rows.Scan(&bucket, &g.In24Hours, &g.CRMSource, &g.Status, &g.Count,
-			&g.RecordsProcessed, &g.DurationMicros, &g.DurationCount, &g.LastFinished); err != nil {
+		var count, records, durSum, durCount *int64
+		var last *time.Time
+		var r syncs.Run
+		var syncType, head, tail *string
+		var length *int
+		var id *int64
+		var start *time.Time
+		if err := rows.Scan(&failure, &bucket, &in24h, &g.CRMSource, &g.Status,
+			&count, &records, &durSum, &durCount, &last,
+			&id, &syncType, &start, &r.End, &r.RecordsProcessed, &r.RecordsCreated,
+			&r.RecordsUpdated, &r.RecordsFailed, &head, &tail, &length); err != nil {
 			return err
 		}
+		if failure {
+			r.ID, r.CRMSource, r.SyncType, r.Status, r.Start = *id, g.CRMSource, *syncType, g.Status, *start
+			r.ErrorMessage = cutMessage(head, tail, length)
+			out.Failures = append(out.Failures, r)
+			return nil
+		}
+		g.In24Hours, g.Count, g.RecordsProcessed = *in24h, *count, *records
+		g.DurationMicros, g.DurationCount, g.LastFinished = *durSum, *durCount, *last
 		// width_bucket answers 0 before the first boundary, i for [b(i), b(i+1)), and
 		// len(bounds) at or after the last one; day i is [DayBounds[i], DayBounds[i+1]).
 		g.Day = -1
-		if bucket >= 1 && bucket < len(w.DayBounds) {
-			g.Day = bucket - 1
+		if *bucket >= 1 && *bucket < len(w.DayBounds) {
+			g.Day = *bucket - 1
 		}
-		groups = append(groups, g)
+		out.Groups = append(out.Groups, g)
 		return nil
 	}, w.From, w.DayBounds, w.Since, w.Until)
-	return groups, err
+	return out, err
 }
 
 // StartedByCRM implements syncs.Store, along the start_time index.
@@ -187,16 +228,6 @@ func (db *DB) StartedByCRM(ctx context.Context, from, to time.Time) ([]syncs.CRM
 		return err
 	}, from, to)
 	return counts, err
-}
-
-// FailedSince implements syncs.Store.
-func (db *DB) FailedSince(ctx context.Context, from time.Time) ([]syncs.Run, error) {
-	// The status is tested through its canonical spelling, which no index matches, on
-	// purpose: the window alone is selective, and ANDing it with the status index means
-	// reading every failure ever recorded (a few percent of millions of rows).
-	sql := `SELECT ` + runColumns + ` FROM orchestration.sync_history
-		WHERE ` + canonicalStatusSQL + ` = 'failed' AND ` + finishedSinceSQL
-	return db.runs(ctx, "failed since", sql, from)
 }
 
 // RecentFailures implements syncs.Store. The rows with an end_time come backwards along the

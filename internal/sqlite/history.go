@@ -175,12 +175,23 @@ func (db *DB) LastSuccess(ctx context.Context, source string) (time.Time, bool, 
 	return timeOf(last.Int64), true, nil
 }
 
-// FinishedTotals implements syncs.Store, along the finished_at index. A row's day is
+// FinishedSince implements syncs.Store. SQLite is in the process and its file is small, so
+// the two parts are two statements.
+func (db *DB) FinishedSince(ctx context.Context, w syncs.Window) (syncs.Finished, error) {
+	groups, err := db.finishedTotals(ctx, w)
+	if err != nil {
+		return syncs.Finished{}, err
+	}
+	failures, err := db.failedSince(ctx, w.From)
+	return syncs.Finished{Groups: groups, Failures: failures}, err
+}
+
+// finishedTotals aggregates FinishedSince's rows, along the finished_at index. A row's day is
 // found by a binary search over the window's boundaries written as nested CASEs (at most
 // seven comparisons for 90 days), so the display time zone's calendar, computed by the
 // caller, needs no time zone support in SQL. Durations are summed in whole microseconds,
 // the stored resolution, so the sums are exact.
-func (db *DB) FinishedTotals(ctx context.Context, w syncs.Window) ([]syncs.FinishedGroup, error) {
+func (db *DB) finishedTotals(ctx context.Context, w syncs.Window) ([]syncs.FinishedGroup, error) {
 	// Parameters: ?1 From, ?2 Since, ?3 Until, ?4… the day boundaries.
 	args := []any{micros(w.From), micros(w.Since), micros(w.Until)}
 	for _, b := range w.DayBounds {
@@ -254,8 +265,8 @@ func (db *DB) StartedByCRM(ctx context.Context, from, to time.Time) ([]syncs.CRM
 	return counts, err
 }
 
-// FailedSince implements syncs.Store: a range of the index of failures.
-func (db *DB) FailedSince(ctx context.Context, from time.Time) ([]syncs.Run, error) {
+// failedSince returns FinishedSince's failures: a range of the index of failures.
+func (db *DB) failedSince(ctx context.Context, from time.Time) ([]syncs.Run, error) {
 	// INDEXED BY: SQLite's statistics cannot tell that status = 'failed' is rare, so it
 	// would pick the status index and read every failure ever recorded.
 	q := `SELECT ` + runColumns + ` FROM sync_history INDEXED BY sync_history_failed

@@ -27,16 +27,14 @@ type Store interface {
 	// false when it has none.
 	LastSuccess(ctx context.Context, source string) (time.Time, bool, error)
 
-	// FinishedTotals aggregates the rows that are not running and whose finished_at is at
-	// or after w.From, grouped by day, 24-hour window, CRM and status.
-	FinishedTotals(ctx context.Context, w Window) ([]FinishedGroup, error)
+	// FinishedSince reads the rows that are not running and whose finished_at is at or
+	// after w.From: it aggregates them by day, 24-hour window, CRM and status, and returns
+	// the failed ones themselves, messages cut (see CutMessage). It is one question so that
+	// a table without an index on end_time is scanned once per refresh, not twice.
+	FinishedSince(ctx context.Context, w Window) (Finished, error)
 
 	// StartedByCRM counts, per CRM, the rows whose start_time is in [from, to).
 	StartedByCRM(ctx context.Context, from, to time.Time) ([]CRMCount, error)
-
-	// FailedSince returns the failed rows whose finished_at is at or after from, with
-	// their messages cut (see CutMessage), in no particular order.
-	FailedSince(ctx context.Context, from time.Time) ([]Run, error)
 
 	// RecentFailures returns the limit failed rows with the greatest finished_at (ties: the
 	// greatest id), newest first, messages cut.
@@ -79,7 +77,7 @@ type CRMCount struct {
 	Count     int64
 }
 
-// Window is the span FinishedTotals aggregates over.
+// Window is the span FinishedSince reads.
 //
 // Rows with finished_at ≥ From are read. A row falls on day i when
 // DayBounds[i] ≤ finished_at < DayBounds[i+1]; on no day (-1) otherwise. It is in the
@@ -92,7 +90,14 @@ type Window struct {
 	Until     time.Time
 }
 
-// FinishedGroup is one group of FinishedTotals: the rows of one CRM with one canonical
+// Finished is FinishedSince's answer.
+type Finished struct {
+	Groups []FinishedGroup
+	// Failures are the failed rows, in no particular order.
+	Failures []Run
+}
+
+// FinishedGroup is one group of FinishedSince: the rows of one CRM with one canonical
 // status that fall on one day (or none, -1) and are (or are not) in the 24-hour window.
 type FinishedGroup struct {
 	Day       int
