@@ -38,7 +38,7 @@ func dispatch(ctx context.Context, cmd string, args []string, getenv func(string
 	case "doctor":
 		return doctor(ctx, args, getenv, stdout, stderr)
 	case "seed":
-		return seed(ctx, args, getenv, stdout, stderr)
+		return seedCommand(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "syncwatch", buildVersion())
 		return nil
