@@ -433,3 +433,18 @@ func TestDemoIsNeverOnWithAWarehouse(t *testing.T) {
 		t.Errorf("an embedded database was created beside a warehouse: %v", err)
 	}
 }
+
+func TestDoctorExplainsARefresh(t *testing.T) {
+	t.Parallel()
+	db := dbWithRows(t)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"doctor", "--explain", "--database-url", db.URL},
+		func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Query Text:", "Buffers: shared", "orchestration.sync_history", "one refresh:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the plans lack %q:\n%.2000s", want, out.String())
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,6 +33,11 @@ type Options struct {
 	StatementTimeout time.Duration
 	// ConnectTimeout bounds establishing a connection (default 5 s).
 	ConnectTimeout time.Duration
+	// Explain, when set, receives the plan of every statement as it ran (EXPLAIN
+	// ANALYZE, BUFFERS), through PostgreSQL's auto_explain module; for "syncwatch doctor
+	// --explain" and the performance report. Loading the module at connection needs a
+	// superuser, or auto_explain in the server's session_preload_libraries.
+	Explain func(plan string)
 }
 
 // DB is the warehouse's database, read-only.
@@ -72,6 +78,19 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	params["idle_in_transaction_session_timeout"] = "30000"
 	params["application_name"] = "syncwatch"
 	params["TimeZone"] = "UTC"
+	if opts.Explain != nil {
+		params["session_preload_libraries"] = "auto_explain"
+		params["auto_explain.log_min_duration"] = "0"
+		params["auto_explain.log_analyze"] = "on"
+		params["auto_explain.log_buffers"] = "on"
+		params["auto_explain.log_level"] = "notice"
+		explain := opts.Explain
+		cfg.ConnConfig.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) {
+			if strings.HasPrefix(n.Message, "duration:") {
+				explain(n.Message)
+			}
+		}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
