@@ -90,6 +90,13 @@ fi
 [ $status = 0 ] || die "tests failed (full log: $log)"
 
 if [ $# -eq 0 ]; then
+	# The performance benchmarks, once each on 100,000 rows, so they do not rot; the
+	# report's figures come from scripts/perf.sh on ten million.
+	say "benchmarks, once each (internal/perf)"
+	out=$(go test -count=1 -run '^$' -bench . -benchtime 1x ./internal/perf 2>&1) ||
+		{ printf '%s\n' "$out"; die "benchmarks failed"; }
+	printf '%s\n' "$out" | grep -E '^(Benchmark|ok)' | sed 's/^/    /'
+
 	say "fuzzing each fuzzer briefly"
 	for pkg in $(go list ./...); do
 		for fuzz in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
