@@ -89,7 +89,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
 		"the embedded database used without DATABASE_URL (env SYNCWATCH_SQLITE_PATH)")
 	fs.BoolVar(&c.demo, "demo", e.booleanOr("SYNCWATCH_DEMO", true),
 		"without DATABASE_URL, simulate syncs in the embedded database (env SYNCWATCH_DEMO); never with DATABASE_URL")
-	fs.DurationVar(&c.demoInterval, "demo-interval", e.duration("SYNCWATCH_DEMO_INTERVAL", 3*time.Second),
+	fs.DurationVar(&c.demoInterval, "demo-interval", e.duration("SYNCWATCH_DEMO_INTERVAL", 5*time.Second),
 		"how often the demo's simulator starts or finishes a run (env SYNCWATCH_DEMO_INTERVAL)")
 	c.access.flags(fs, e)
 }
