@@ -101,7 +101,7 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 		if cfg.databaseURL == "" {
 			return errors.New("--create-schema applies to PostgreSQL (--database-url); a SQLite file always gets its tables")
 		}
-		if _, err := demo.WarehouseSchema(cfg.createSchema); err != nil {
+		if _, err := seed.WarehouseSchema(cfg.createSchema); err != nil {
 			return fmt.Errorf("--create-schema: %w", err)
 		}
 	}

@@ -9,7 +9,6 @@ package pgtest
 import (
 	"context"
 	"crypto/rand"
-	_ "embed"
 	"encoding/hex"
 	"fmt"
 	"net/url"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/syncwatch/syncwatch/internal/seed"
 	"github.com/syncwatch/syncwatch/internal/storetest"
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
@@ -41,21 +41,13 @@ const (
 // Shapes lists both shapes, for tests that must pass on each.
 var Shapes = []Shape{ShapeA, ShapeB}
 
-//go:embed django-schema.sql
-var schemaA string
-
-//go:embed shape-b.sql
-var shapeBHistory string
-
 // Schema returns the SQL that creates the warehouse's tables in the given shape.
 func Schema(shape Shape) string {
-	if shape == ShapeA {
-		return schemaA
+	sql, err := seed.WarehouseSchema(string(shape))
+	if err != nil {
+		panic(err) // only the two constants above are Shapes
 	}
-	// Shape B differs only in sync_history: take the rest (schedules, beat table) from
-	// the reference schema so the two never drift apart.
-	rest := schemaA[strings.Index(schemaA, "-- orchestration.sync_schedule"):]
-	return shapeBHistory + "\n" + rest
+	return sql
 }
 
 // ServerURL is the URL of the server the tests use.

@@ -96,7 +96,7 @@ func Postgres(ctx context.Context, url string, h *demo.History, to time.Time, op
 	defer tx.Rollback(context.Background())
 	var indexes []string
 	if !exists {
-		schema, _ := demo.WarehouseSchema(opts.CreateSchema)
+		schema, _ := WarehouseSchema(opts.CreateSchema)
 		var tables string
 		tables, indexes = splitHistoryIndexes(schema)
 		if _, err := tx.Exec(ctx, tables); err != nil {
