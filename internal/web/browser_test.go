@@ -429,6 +429,10 @@ func checkHealth(t *testing.T, tab *browsertest.Tab, api map[string]any) {
 	if len(tiles["database"].Values) == 0 || len(tiles["celery"].Values) == 0 {
 		t.Errorf("health tiles show no figures: %+v", tiles)
 	}
+	// The queue depth is what waits in the broker; the page says what it leaves out.
+	if !strings.Contains(tiles["celery"].Text, "prefetched are reserved, not pending") {
+		t.Errorf("the Celery tile does not say that prefetched messages are not pending: %q", tiles["celery"].Text)
+	}
 }
 
 func testLiveUpdate(t *testing.T, b *browsertest.Browser) {

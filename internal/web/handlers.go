@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -10,68 +11,65 @@ import (
 // computed; afterwards figures come from memory at once.
 const requestTimeout = 20 * time.Second
 
-// handleStats serves GET {base}api/stats/.
-func (s *Server) handleStats() http.Handler {
+// answer serves one of the dashboard's answers: get reads the request's parameters (a bad
+// one is a 400) and the figures, which it waits for at most requestTimeout.
+func (s *Server) answer(get func(ctx context.Context, q url.Values) (any, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
-		resp, err := s.cfg.Dashboard.Stats(ctx)
-		s.respond(w, r, resp, err)
+		resp, err := get(ctx, r.URL.Query())
+		if err != nil {
+			writeError(w, r, s.cfg.Logger, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, resp)
+	})
+}
+
+// handleStats serves GET {base}api/stats/.
+func (s *Server) handleStats() http.Handler {
+	return s.answer(func(ctx context.Context, _ url.Values) (any, error) {
+		return s.cfg.Dashboard.Stats(ctx)
 	})
 }
 
 // handleCRMStatus serves GET {base}api/crm-status/.
 func (s *Server) handleCRMStatus() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
-		defer cancel()
-		resp, err := s.cfg.Dashboard.CRMStatus(ctx)
-		s.respond(w, r, resp, err)
+	return s.answer(func(ctx context.Context, _ url.Values) (any, error) {
+		return s.cfg.Dashboard.CRMStatus(ctx)
 	})
 }
 
 // handleRecentSyncs serves GET {base}api/recent-syncs/?limit=&crm=&status=.
 func (s *Server) handleRecentSyncs() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q, err := recentParams(r.URL.Query())
+	return s.answer(func(ctx context.Context, q url.Values) (any, error) {
+		rq, err := recentParams(q)
 		if err != nil {
-			writeError(w, r, s.cfg.Logger, err)
-			return
+			return nil, err
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
-		defer cancel()
-		resp, err := s.cfg.Dashboard.RecentSyncs(ctx, q)
-		s.respond(w, r, resp, err)
+		return s.cfg.Dashboard.RecentSyncs(ctx, rq)
 	})
 }
 
 // handleCharts serves GET {base}api/performance-charts/?days=.
 func (s *Server) handleCharts() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		days, err := daysParam(r.URL.Query(), s.cfg.Dashboard.DefaultDays())
+	return s.answer(func(ctx context.Context, q url.Values) (any, error) {
+		days, err := daysParam(q, s.cfg.Dashboard.DefaultDays())
 		if err != nil {
-			writeError(w, r, s.cfg.Logger, err)
-			return
+			return nil, err
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
-		defer cancel()
-		resp, err := s.cfg.Dashboard.Charts(ctx, days)
-		s.respond(w, r, resp, err)
+		return s.cfg.Dashboard.Charts(ctx, days)
 	})
 }
 
 // handleErrors serves GET {base}api/errors/?days=.
 func (s *Server) handleErrors() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		days, err := daysParam(r.URL.Query(), s.cfg.Dashboard.DefaultDays())
+	return s.answer(func(ctx context.Context, q url.Values) (any, error) {
+		days, err := daysParam(q, s.cfg.Dashboard.DefaultDays())
 		if err != nil {
-			writeError(w, r, s.cfg.Logger, err)
-			return
+			return nil, err
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
-		defer cancel()
-		resp, err := s.cfg.Dashboard.Errors(ctx, days)
-		s.respond(w, r, resp, err)
+		return s.cfg.Dashboard.Errors(ctx, days)
 	})
 }
 
@@ -120,13 +118,4 @@ func (s *Server) handleReadyz() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-}
-
-// respond writes a figure response or its error.
-func (s *Server) respond(w http.ResponseWriter, r *http.Request, resp any, err error) {
-	if err != nil {
-		writeError(w, r, s.cfg.Logger, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, resp)
 }

@@ -635,6 +635,10 @@
         : null,
       c.status === "not_configured" ? null : dl,
       p.key === "celery" ? workerList(c) : null,
+      p.key === "celery" && c.status !== "not_configured"
+        ? el("div", { className: "sw-sub sw-queue-note" },
+          "Pending counts what waits in the broker's queues; messages workers have already prefetched are reserved, not pending.")
+        : null,
       c.checked_at ? el("div", { className: "sw-sub" }, "checked ", timeEl(c.checked_at)) : null);
     return el("div", { className: "col-md-4" }, tile);
   }
