@@ -26,10 +26,17 @@ const (
 // many-kilobyte traceback never crosses the wire whole.
 var runColumns = `id, crm_source, sync_type, ` + canonicalStatusSQL + ` AS status, start_time, end_time,
 	records_processed, records_created, records_updated, records_failed,
-	left(error_message, ` + strconv.Itoa(syncs.MessageHead) + `) AS message_head,
-	CASE WHEN length(error_message) > ` + strconv.Itoa(syncs.MessageHead+syncs.MessageTail) +
-	` THEN right(error_message, ` + strconv.Itoa(syncs.MessageTail) + `) END AS message_tail,
+	` + messageHeadSQL + ` AS message_head, ` + messageTailSQL + ` AS message_tail,
 	length(error_message) AS message_length`
+
+// messageHeadSQL and messageTailSQL read a message as syncs.CutMessage joins it: whole
+// when short, else its head and its tail.
+var (
+	messageHeadSQL = `CASE WHEN length(error_message) <= ` + strconv.Itoa(syncs.MessageHead+syncs.MessageTail) +
+		` THEN error_message ELSE left(error_message, ` + strconv.Itoa(syncs.MessageHead) + `) END`
+	messageTailSQL = `CASE WHEN length(error_message) > ` + strconv.Itoa(syncs.MessageHead+syncs.MessageTail) +
+		` THEN right(error_message, ` + strconv.Itoa(syncs.MessageTail) + `) END`
+)
 
 func scanRun(rows pgx.Rows) (syncs.Run, error) {
 	var r syncs.Run
@@ -159,9 +166,8 @@ func (db *DB) FinishedSince(ctx context.Context, w syncs.Window) (syncs.Finished
 				COALESCE(end_time, start_time) AS f,
 				CASE WHEN end_time >= start_time
 					THEN round(date_part('epoch', end_time - start_time) * 1000000)::bigint END AS duration_us,
-				CASE WHEN status = 'failed' THEN left(error_message, ` + strconv.Itoa(syncs.MessageHead) + `) END AS message_head,
-				CASE WHEN status = 'failed' AND length(error_message) > ` + strconv.Itoa(syncs.MessageHead+syncs.MessageTail) +
-		` THEN right(error_message, ` + strconv.Itoa(syncs.MessageTail) + `) END AS message_tail,
+				CASE WHEN status = 'failed' THEN ` + messageHeadSQL + ` END AS message_head,
+				CASE WHEN status = 'failed' THEN ` + messageTailSQL + ` END AS message_tail,
 				CASE WHEN status = 'failed' THEN length(error_message) END AS message_length
 			FROM orchestration.sync_history
 			WHERE NOT ` + runningSQL + ` AND ` + finishedSinceSQL + `

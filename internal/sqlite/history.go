@@ -29,7 +29,8 @@ const (
 // in Go (messageWithNUL), so that nothing after the NUL is silently lost.
 var runColumns = `id, crm_source, sync_type, ` + canonicalStatusSQL + ` AS status, start_time, end_time,
 	records_processed, records_created, records_updated, records_failed,
-	substr(error_message, 1, ` + strconv.Itoa(syncs.MessageHead) + `) AS message_head,
+	CASE WHEN length(error_message) <= ` + strconv.Itoa(syncs.MessageHead+syncs.MessageTail) +
+	` THEN error_message ELSE substr(error_message, 1, ` + strconv.Itoa(syncs.MessageHead) + `) END AS message_head,
 	CASE WHEN length(error_message) > ` + strconv.Itoa(syncs.MessageHead+syncs.MessageTail) +
 	` THEN substr(error_message, -` + strconv.Itoa(syncs.MessageTail) + `) END AS message_tail,
 	length(error_message) AS message_length,

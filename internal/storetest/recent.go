@@ -75,7 +75,15 @@ func recentSyncMessages(t *testing.T, h Harness) {
 		"requests.exceptions.ReadTimeout: read timeout=30"
 	html := `<script>alert(1)</script><img src=x onerror="alert(2)">`
 	keyInURL := "401 Client Error: Unauthorized for url: https://api.hubapi.com/crm/v3/objects/contacts?hapikey=sk-live-9f8e7d6c5b4a&limit=100"
+	// Just too long to show whole… but whole it is read: a store must not drop its
+	// middle without saying so, nor the last line that names the exception.
+	midsize := "Traceback (most recent call last):\n" + strings.Repeat("  File \"sync.py\", line 1, in run\n", 120) +
+		"requests.exceptions.ReadTimeout: HTTPSConnectionPool(host='api.five9.com', port=443): Read timed out."
+	// A secret whose name falls before the cut and whose value after it.
+	straddling := strings.Repeat("x", 5000-1200) + "?api_key=SECRETKEY0123456789abcdefSECRETKEY&page=2" + strings.Repeat("y", 1150)
 	fx.Insert(t,
+		Row{ID: 5, CRMSource: "five9", Status: "failed", Start: at(-5 * hour), End: end(-5 * hour), ErrorMessage: &midsize},
+		Row{ID: 6, CRMSource: "five9", Status: "failed", Start: at(-6 * hour), End: end(-6 * hour), ErrorMessage: &straddling},
 		Row{ID: 1, CRMSource: "hubspot", Status: "failed", Start: at(-4 * hour), End: end(-4 * hour), ErrorMessage: &huge},
 		Row{ID: 2, CRMSource: "hubspot", Status: "failed", Start: at(-3 * hour), End: end(-3 * hour), ErrorMessage: &html},
 		Row{ID: 3, CRMSource: "hubspot", Status: "failed", Start: at(-2 * hour), End: end(-2 * hour), ErrorMessage: &keyInURL},
@@ -105,5 +113,14 @@ func recentSyncMessages(t *testing.T, h Harness) {
 	}
 	if typ := byID[1].ErrorType; typ == nil || *typ != "timeout" {
 		t.Errorf("200 KB traceback: got error type %v, want timeout from its last line", typ)
+	}
+	if m := byID[5].ErrorMessage; m == nil || *m != midsize {
+		t.Errorf("a %d-character message: got %d characters, want it whole", len(midsize), len(*m))
+	}
+	if typ := byID[5].ErrorType; typ == nil || *typ != "timeout" {
+		t.Errorf("a %d-character traceback: got error type %v, want timeout from its last line", len(midsize), typ)
+	}
+	if m := byID[6].ErrorMessage; m == nil || strings.Contains(*m, "KEY0123456789abcdef") || !strings.Contains(*m, "characters cut") {
+		t.Errorf("a secret crossing the cut: got %v, want the message cut and the secret masked", m)
 	}
 }

@@ -86,19 +86,22 @@ func (r Run) Duration() (time.Duration, bool) {
 	return r.End.Sub(r.Start), true
 }
 
-// Message cutting. A message can be many kilobytes (whole Python tracebacks); stores return
-// its first MessageHead and last MessageTail characters and its length, which is enough to
-// classify it (an exception's type is at the start or at the very end of a traceback) and
-// to show it.
+// Message cutting. A message can be many kilobytes (whole Python tracebacks); a store
+// returns a message of up to MessageHead+MessageTail characters whole, and of a longer one
+// its first MessageHead and last MessageTail characters and its length, which is enough
+// to classify it (an exception's type is at the start or at the very end of a traceback)
+// and to show it. The tail is generous on purpose: a secret whose value crosses the cut
+// must still have its name ("api_key=") in the text, or masking could not see it.
 const (
 	MessageHead = 3000
-	MessageTail = 1000
+	MessageTail = 1300
 )
 
-// CutMessage joins what a store read of a long message: head is its first MessageHead
-// characters, tail its last MessageTail, length its length in characters. A message that
-// fits is returned whole; otherwise the result says how much was left out. Invalid UTF-8
-// is replaced, so the text is always safe to encode.
+// CutMessage joins what a store read of a message: the whole message as head when it has
+// at most MessageHead+MessageTail characters (tail is then empty), else its first
+// MessageHead and last MessageTail characters; length is its length in characters. The
+// result says how much was left out. Invalid UTF-8 is replaced, so the text is always
+// safe to encode.
 func CutMessage(head, tail string, length int) string {
 	head = strings.ToValidUTF8(head, "\uFFFD")
 	if length <= MessageHead+MessageTail || tail == "" {
