@@ -26,9 +26,9 @@ type accessConfig struct {
 func (c *accessConfig) flags(fs *flag.FlagSet, e *env) {
 	fs.StringVar(&c.htpasswdFile, "auth-htpasswd-file", e.getenv("SYNCWATCH_HTPASSWD_FILE"),
 		"file of user:bcrypt-hash lines for HTTP basic auth, as htpasswd -B writes (env SYNCWATCH_HTPASSWD_FILE)")
-	fs.StringVar(&c.basicAuth, "auth-basic", e.getenv("SYNCWATCH_BASIC_AUTH"),
+	e.secret(fs, &c.basicAuth, "auth-basic", "SYNCWATCH_BASIC_AUTH",
 		"one user:bcrypt-hash for HTTP basic auth (env SYNCWATCH_BASIC_AUTH)")
-	fs.StringVar(&c.token, "auth-token", e.getenv("SYNCWATCH_AUTH_TOKEN"),
+	e.secret(fs, &c.token, "auth-token", "SYNCWATCH_AUTH_TOKEN",
 		"a bearer token (16+ characters); browsers send it as the basic-auth password (env SYNCWATCH_AUTH_TOKEN)")
 	fs.StringVar(&c.tokenFile, "auth-token-file", e.getenv("SYNCWATCH_AUTH_TOKEN_FILE"),
 		"file holding the bearer token (env SYNCWATCH_AUTH_TOKEN_FILE)")

@@ -20,9 +20,11 @@ var errProblems = errors.New("the doctor found problems; see above")
 // fast, and prints the statements that would fix what is missing. It changes nothing.
 func doctor(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
-	databaseURL := fs.String("database-url", getenv("DATABASE_URL"), "the warehouse's PostgreSQL URL (env DATABASE_URL)")
+	e := &env{getenv: getenv}
+	databaseURL := new(string)
+	e.secret(fs, databaseURL, "database-url", "DATABASE_URL", "the warehouse's PostgreSQL URL (env DATABASE_URL)")
 	explain := fs.Bool("explain", false, "compute the figures of one refresh and print every query's plan (EXPLAIN ANALYZE, BUFFERS); needs a superuser, or auto_explain in session_preload_libraries")
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := e.parse(fs, args, stderr); err != nil {
 		return err
 	}
 	if *databaseURL == "" {

@@ -448,3 +448,25 @@ func TestDoctorExplainsARefresh(t *testing.T) {
 		}
 	}
 }
+
+func TestHelpAndFlagErrorsShowNoSecrets(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"DATABASE_URL":         "postgres://u:pg-secret@db/dw",
+		"CELERY_BROKER_URL":    "redis://:broker-secret@redis:6379/0",
+		"REDIS_URL":            "redis://:redis-secret@redis:6379/1",
+		"SYNCWATCH_AUTH_TOKEN": "token-secret-0123456789",
+	}
+	for _, args := range [][]string{{"serve", "-h"}, {"--no-such-flag"}, {"doctor", "-h"}, {"doctor", "--nope"}} {
+		var stderr bytes.Buffer
+		_ = run(context.Background(), args, func(k string) string { return env[k] }, io.Discard, &stderr)
+		for _, secret := range []string{"pg-secret", "broker-secret", "redis-secret", "token-secret"} {
+			if strings.Contains(stderr.String(), secret) {
+				t.Errorf("%v: the output shows %s:\n%s", args, secret, stderr.String())
+			}
+		}
+		if !strings.Contains(stderr.String(), "(env DATABASE_URL)") {
+			t.Errorf("%v: the help no longer says where the URL comes from:\n%s", args, stderr.String())
+		}
+	}
+}

@@ -53,7 +53,7 @@ type serveConfig struct {
 func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
 	fs.StringVar(&c.addr, "addr", e.str("SYNCWATCH_ADDR", "127.0.0.1:8000"),
 		"address to listen on (env SYNCWATCH_ADDR)")
-	fs.StringVar(&c.databaseURL, "database-url", e.getenv("DATABASE_URL"),
+	e.secret(fs, &c.databaseURL, "database-url", "DATABASE_URL",
 		"the warehouse's PostgreSQL URL (env DATABASE_URL)")
 	fs.StringVar(&c.basePath, "base-path", e.str("SYNCWATCH_BASE_PATH", "/ingestion/monitoring/"),
 		"URL path of the page and the API (env SYNCWATCH_BASE_PATH)")
@@ -71,9 +71,9 @@ func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
 		"server-side limit on every query (env SYNCWATCH_STATEMENT_TIMEOUT)")
 	fs.StringVar(&c.logLevel, "log-level", e.str("SYNCWATCH_LOG_LEVEL", "info"),
 		"debug, info, warn or error (env SYNCWATCH_LOG_LEVEL)")
-	fs.StringVar(&c.brokerURL, "celery-broker-url", e.getenv("CELERY_BROKER_URL"),
+	e.secret(fs, &c.brokerURL, "celery-broker-url", "CELERY_BROKER_URL",
 		"the Celery broker, a Redis URL (env CELERY_BROKER_URL)")
-	fs.StringVar(&c.redisURL, "redis-url", e.getenv("REDIS_URL"),
+	e.secret(fs, &c.redisURL, "redis-url", "REDIS_URL",
 		"the Redis server to report on (env REDIS_URL; default the broker)")
 	fs.StringVar(&c.defaultQueue, "celery-queue", e.str("CELERY_TASK_DEFAULT_QUEUE", "celery"),
 		"the task queue counted even when no worker consumes it (env CELERY_TASK_DEFAULT_QUEUE)")
@@ -125,10 +125,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	e := &env{getenv: getenv}
 	cfg.flags(fs, e)
-	if err := parseFlags(fs, args, stderr); err != nil {
-		return err
-	}
-	if err := e.err(); err != nil {
+	if err := e.parse(fs, args, stderr); err != nil {
 		return err
 	}
 	logger, err := newLogger(stderr, cfg.logLevel)
@@ -284,8 +281,9 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 // env reads flag defaults from the environment and remembers the values it could not
 // read, so that a typo in a variable is an error, not a silent default.
 type env struct {
-	getenv func(string) string
-	errs   []error
+	getenv  func(string) string
+	errs    []error
+	secrets []secretFlag
 }
 
 func (e *env) str(key, def string) string {
@@ -308,7 +306,32 @@ func (e *env) duration(key string, def time.Duration) time.Duration {
 	return d
 }
 
-func (e *env) err() error { return errors.Join(e.errs...) }
+// secret declares a flag whose value may hold a password (a URL, a token). Its default is
+// not shown in the help or in a flag error, as the flag package would show it: the
+// variable is read only after the flags, when the flag was not given.
+func (e *env) secret(fs *flag.FlagSet, p *string, name, key, usage string) {
+	fs.StringVar(p, name, "", usage)
+	e.secrets = append(e.secrets, secretFlag{p: p, key: key})
+}
+
+type secretFlag struct {
+	p   *string
+	key string
+}
+
+// parse parses the flags, then fills the secret ones from the environment, and reports
+// the variables that could not be read.
+func (e *env) parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	for _, s := range e.secrets {
+		if *s.p == "" {
+			*s.p = e.getenv(s.key)
+		}
+	}
+	return errors.Join(e.errs...)
+}
 
 func splitList(s string) []string {
 	var out []string
