@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -15,9 +16,12 @@ import (
 //   - a key is computed on a request only when it has never been computed; concurrent
 //     requests for it share that one computation;
 //   - after that, the background loop (Run) recomputes the keys that were read recently,
-//     once per interval; requests always get the last figures at once;
+//     one after another, once per interval; requests always get the last figures at once;
 //   - when a recomputation fails, the last good figures stay, marked stale since the
-//     first failure, until a recomputation succeeds.
+//     first failure, until a recomputation succeeds; a failed source is not asked again
+//     on request sooner than retryAfter;
+//   - whatever the parameters viewers ask for, at most one computation of a key other
+//     than the pinned (default) one runs at a time, and at most maxEntries keys are kept.
 type cache struct {
 	interval time.Duration
 	// keepWarm is how long after its last read a key is still recomputed in the
@@ -29,7 +33,13 @@ type cache struct {
 	now        func() time.Time
 	logger     *slog.Logger
 
-	mu      sync.Mutex
+	// others admits one computation at a time of unpinned keys, so that parameters
+	// chosen by viewers cannot start many scans at once.
+	others chan struct{}
+
+	mu sync.Mutex
+	// life ends the computations in flight when Run returns; Background before.
+	life    context.Context
 	entries map[string]*entry
 	// computations counts computations started, for tests and the debug log.
 	computations int64
@@ -65,7 +75,7 @@ func (c *cache) get(ctx context.Context, key string, compute func(context.Contex
 		v, meta := e.value, c.metaLocked(e)
 		// A value twice the interval old means the background loop is not keeping up (or
 		// not running): refresh in the background, still answering at once.
-		if c.now().Sub(e.computedAt) > 2*c.interval && e.running == nil {
+		if c.now().Sub(e.computedAt) > 2*c.interval && e.running == nil && c.now().Sub(e.failedAt) >= c.retryAfter() {
 			c.startLocked(e)
 		}
 		c.mu.Unlock()
@@ -116,24 +126,40 @@ func (c *cache) pin(key string, compute func(context.Context) (any, time.Time, e
 	return c.startLocked(e)
 }
 
-// refresh recomputes, one after another, every key read within keepWarm or pinned, and
-// forgets the others. It returns when all are done or ctx ends.
+// refresh recomputes, one after another (pinned keys first, then the most recently read),
+// every key read within keepWarm or pinned, and forgets the others. It returns when all
+// are done or ctx ends.
 func (c *cache) refresh(ctx context.Context) {
 	c.mu.Lock()
-	var waits []<-chan struct{}
+	var due []*entry
 	for key, e := range c.entries {
 		if !e.pinned && c.now().Sub(e.lastRead) > c.keepWarm && e.running == nil {
 			delete(c.entries, key)
 			continue
 		}
-		if e.running == nil && c.now().Sub(e.computedAt) >= c.interval/2 {
-			waits = append(waits, c.startLocked(e))
+		if c.now().Sub(e.computedAt) >= c.interval/2 {
+			due = append(due, e)
 		}
 	}
 	c.mu.Unlock()
-	for _, w := range waits {
+	slices.SortFunc(due, func(a, b *entry) int {
+		if a.pinned != b.pinned {
+			if a.pinned {
+				return -1
+			}
+			return 1
+		}
+		return b.lastRead.Compare(a.lastRead)
+	})
+	for _, e := range due {
+		c.mu.Lock()
+		done := e.running
+		if done == nil {
+			done = c.startLocked(e)
+		}
+		c.mu.Unlock()
 		select {
-		case <-w:
+		case <-done:
 		case <-ctx.Done():
 			return
 		}
@@ -141,16 +167,27 @@ func (c *cache) refresh(ctx context.Context) {
 }
 
 // startLocked starts computing e in its own goroutine. The computation is not tied to
-// any request's context: a viewer who closes the tab must not cancel the figures others
-// wait for.
+// any request's context (a viewer who closes the tab must not cancel the figures others
+// wait for), but to the cache's life.
 func (c *cache) startLocked(e *entry) chan struct{} {
 	done := make(chan struct{})
 	e.running = done
 	c.computations++
+	life := c.life
+	if life == nil {
+		life = context.Background()
+	}
 	go func() {
 		defer close(done)
-		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+		ctx, cancel := context.WithTimeout(life, c.timeout)
 		defer cancel()
+		if !e.pinned {
+			select {
+			case c.others <- struct{}{}:
+				defer func() { <-c.others }()
+			case <-ctx.Done():
+			}
+		}
 		started := c.now()
 		value, at, err := e.compute(ctx)
 		took := c.now().Sub(started)
@@ -216,3 +253,10 @@ func (c *cache) evictLocked() {
 
 // errNoFigures is returned when a key's first computation failed.
 var errNoFigures = errors.New("no figures yet")
+
+// setLife ties the computations started from now on to ctx.
+func (c *cache) setLife(ctx context.Context) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.life = ctx
+}

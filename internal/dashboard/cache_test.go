@@ -181,3 +181,51 @@ func TestSystemHealthWithoutMonitorIsNotConfigured(t *testing.T) {
 		}
 	}
 }
+
+// concurrencyStore records how many FinishedSince calls run at once.
+type concurrencyStore struct {
+	syncs.Store
+	now, most atomic.Int64
+}
+
+func (c *concurrencyStore) FinishedSince(ctx context.Context, w syncs.Window) (syncs.Finished, error) {
+	n := c.now.Add(1)
+	defer c.now.Add(-1)
+	for {
+		most := c.most.Load()
+		if n <= most || c.most.CompareAndSwap(most, n) {
+			break
+		}
+	}
+	time.Sleep(20 * time.Millisecond) // long enough for others to overlap, if they may
+	return c.Store.FinishedSince(ctx, w)
+}
+
+func TestParametersChosenByViewersComputeOneAtATime(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t, pgtest.ShapeA)
+	store, err := postgres.Open(context.Background(), db.URL, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	c := &concurrencyStore{Store: store}
+	d, err := dashboard.New(dashboard.Config{Store: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for days := 1; days <= 12; days++ {
+		wg.Go(func() {
+			if _, err := d.Charts(ctx, days); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if most := c.most.Load(); most != 1 {
+		t.Errorf("got %d computations at once for twelve different days, want one at a time", most)
+	}
+}

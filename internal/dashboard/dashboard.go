@@ -93,7 +93,8 @@ func New(cfg Config) (*Dashboard, error) {
 	d.cache = &cache{
 		interval:   cfg.RefreshInterval,
 		keepWarm:   max(5*time.Minute, 4*cfg.RefreshInterval),
-		maxEntries: 64,
+		maxEntries: 16,
+		others:     make(chan struct{}, 1),
 		timeout:    cfg.ComputeTimeout,
 		now:        cfg.Now,
 		logger:     cfg.Logger,
@@ -113,6 +114,7 @@ func (d *Dashboard) now() time.Time { return d.cfg.Now() }
 // Run computes the default figures at once and then recomputes every figure in use once
 // per refresh interval, until ctx ends.
 func (d *Dashboard) Run(ctx context.Context) {
+	d.cache.setLife(ctx)
 	d.cache.pin(figuresKey(d.cfg.DefaultDays), d.figuresComputer(d.cfg.DefaultDays))
 	ticker := time.NewTicker(d.cfg.RefreshInterval)
 	defer ticker.Stop()
