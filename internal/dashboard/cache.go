@@ -20,8 +20,9 @@ import (
 //   - when a recomputation fails, the last good figures stay, marked stale since the
 //     first failure, until a recomputation succeeds; a failed source is not asked again
 //     on request sooner than retryAfter;
-//   - whatever the parameters viewers ask for, at most one computation of a key other
-//     than the pinned (default) one runs at a time, and at most maxEntries keys are kept.
+//   - whatever the parameters viewers ask for, at most one computation of a heavy key
+//     (one that may scan) other than the pinned (default) one runs at a time, and at
+//     most maxEntries keys are kept.
 type cache struct {
 	interval time.Duration
 	// keepWarm is how long after its last read a key is still recomputed in the
@@ -33,8 +34,8 @@ type cache struct {
 	now        func() time.Time
 	logger     *slog.Logger
 
-	// others admits one computation at a time of unpinned keys, so that parameters
-	// chosen by viewers cannot start many scans at once.
+	// others admits one computation at a time of unpinned heavy keys, so that
+	// parameters chosen by viewers cannot start many scans at once.
 	others chan struct{}
 
 	mu sync.Mutex
@@ -46,8 +47,10 @@ type cache struct {
 }
 
 type entry struct {
-	key      string
-	compute  func(context.Context) (any, time.Time, error)
+	key     string
+	compute func(context.Context) (any, time.Time, error)
+	// heavy marks a computation that may scan; unpinned heavy ones take turns.
+	heavy    bool
 	pinned   bool
 	lastRead time.Time
 
@@ -62,12 +65,14 @@ type entry struct {
 }
 
 // get returns the figures of key, computing them first if they have never been computed.
-func (c *cache) get(ctx context.Context, key string, compute func(context.Context) (any, time.Time, error)) (any, Meta, error) {
+// A heavy computation may scan the table (on shape B); a light one is bounded by indexes
+// and may itself read another key.
+func (c *cache) get(ctx context.Context, key string, heavy bool, compute func(context.Context) (any, time.Time, error)) (any, Meta, error) {
 	c.mu.Lock()
 	e := c.entries[key]
 	if e == nil {
 		c.evictLocked()
-		e = &entry{key: key, compute: compute}
+		e = &entry{key: key, compute: compute, heavy: heavy}
 		c.entries[key] = e
 	}
 	e.lastRead = c.now()
@@ -110,13 +115,14 @@ func (c *cache) get(ctx context.Context, key string, compute func(context.Contex
 	return e.value, c.metaLocked(e), nil
 }
 
-// pin computes key now and keeps it computed in the background whether or not it is read.
+// pin computes key now and keeps it computed in the background whether or not it is read;
+// a pinned key never waits for its turn.
 func (c *cache) pin(key string, compute func(context.Context) (any, time.Time, error)) <-chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.entries[key]
 	if e == nil {
-		e = &entry{key: key, compute: compute}
+		e = &entry{key: key, compute: compute, heavy: true}
 		c.entries[key] = e
 	}
 	e.pinned = true
@@ -181,7 +187,7 @@ func (c *cache) startLocked(e *entry) chan struct{} {
 		defer close(done)
 		ctx, cancel := context.WithTimeout(life, c.timeout)
 		defer cancel()
-		if !e.pinned {
+		if e.heavy && !e.pinned {
 			select {
 			case c.others <- struct{}{}:
 				defer func() { <-c.others }()

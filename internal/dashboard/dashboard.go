@@ -148,7 +148,7 @@ func (d *Dashboard) figuresComputer(days int) func(context.Context) (any, time.T
 }
 
 func (d *Dashboard) figures(ctx context.Context, days int) (*figures, Meta, error) {
-	v, meta, err := d.cache.get(ctx, figuresKey(days), d.figuresComputer(days))
+	v, meta, err := d.cache.get(ctx, figuresKey(days), true, d.figuresComputer(days))
 	if err != nil {
 		return nil, meta, err
 	}
@@ -206,7 +206,7 @@ type RecentQuery struct {
 // RecentSyncs answers GET api/recent-syncs/.
 func (d *Dashboard) RecentSyncs(ctx context.Context, q RecentQuery) (RecentSyncsResponse, error) {
 	key := fmt.Sprintf("recent/%d/%q/%q", q.Limit, q.CRMSource, q.Status)
-	v, meta, err := d.cache.get(ctx, key, func(ctx context.Context) (any, time.Time, error) {
+	v, meta, err := d.cache.get(ctx, key, false, func(ctx context.Context) (any, time.Time, error) {
 		runs, at, err := d.recentRuns(ctx, q)
 		return runs, at, err
 	})

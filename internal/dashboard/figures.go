@@ -131,8 +131,7 @@ func overview(running []syncs.RunningCount, groups []syncs.FinishedGroup) Overvi
 }
 
 // crmStatuses builds the CRM table: the configured sources in their order, then every
-// other source with a row that started in the last 30 days or an enabled schedule, by
-// source.
+// other source with a row that started in the last 30 days, by source.
 func (d *Dashboard) crmStatuses(ctx context.Context, now time.Time, r rows) ([]CRMStatus, error) {
 	latest := make(map[string]syncs.Run, len(r.latest))
 	for _, run := range r.latest {
@@ -145,16 +144,10 @@ func (d *Dashboard) crmStatuses(ctx context.Context, now time.Time, r rows) ([]C
 	}
 	monthAgo := now.Add(-30 * 24 * time.Hour)
 	var others []string
-	for _, source := range scheduledSources(r.schedules) {
-		if !configured[source] {
-			others = append(others, source)
-		}
-	}
 	var probes []syncs.StartProbe
 	for _, run := range r.latest {
 		switch {
 		case configured[run.CRMSource]:
-		case slices.Contains(others, run.CRMSource):
 		case run.Start.After(now):
 			// The latest row is in the future (a clock ahead of ours): it says nothing about
 			// the last 30 days, so ask whether another row falls in them.

@@ -9,20 +9,6 @@ import (
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
 
-// scheduledSources returns the sources that have an enabled schedule, so that a CRM the
-// administrators scheduled is listed (and can be seen overdue) even before its first row.
-func scheduledSources(schedules []syncs.Schedule) []string {
-	var sources []string
-	seen := make(map[string]bool)
-	for _, s := range schedules {
-		if s.Enabled && !seen[s.CRMSource] {
-			seen[s.CRMSource] = true
-			sources = append(sources, s.CRMSource)
-		}
-	}
-	return sources
-}
-
 // addSchedules fills each CRM's schedules, its next run (the earliest next run among its
 // enabled schedules) and its overdue mark: a schedule is overdue when no run of its CRM
 // started near the time beat should last have sent it, the grace included (see
@@ -41,7 +27,10 @@ func (d *Dashboard) addSchedules(ctx context.Context, now time.Time, crms []CRMS
 	for _, s := range schedules {
 		i, ok := index[s.CRMSource]
 		if !ok {
-			continue // a disabled schedule of a CRM that is not listed
+			// A schedule of a CRM the table does not list (not configured, no row in 30
+			// days): the contract lists CRMs by their rows; doctor-level typos in a
+			// schedule's crm_source must not make phantom CRMs.
+			continue
 		}
 		r := schedule.Evaluate(s, now)
 		info := ScheduleInfo{
