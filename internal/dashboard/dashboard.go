@@ -221,18 +221,24 @@ func (d *Dashboard) recentRuns(ctx context.Context, q RecentQuery) ([]SyncRun, t
 	now := d.now().UTC()
 	sq := syncs.RecentQuery{Limit: q.Limit, CRMSource: q.CRMSource, Status: q.Status}
 	if q.CRMSource != "" {
-		// A source without rows needs no query, and a source whose rows stopped long ago
-		// needs its scan to start at its latest row, not at today: the default figures
-		// know every source's latest start_time.
+		// Walking the start_time index back from today until a rare CRM's rows turn up
+		// would read years of other CRMs' rows; the default figures know each CRM's
+		// latest start. So read two ranges: rows started since an hour before those
+		// figures (clocks differ, runs are written late), and rows up to the CRM's latest
+		// start as the figures saw it. Only a row written since, with a start more than
+		// an hour before, is missed until the next refresh.
 		f, _, err := d.figures(ctx, d.cfg.DefaultDays)
 		if err != nil {
 			return nil, now, err
 		}
-		latest, ok := f.sources[q.CRMSource]
-		if !ok {
-			return []SyncRun{}, now, nil
+		recent := f.at.Add(-time.Hour)
+		latest, known := f.sources[q.CRMSource]
+		switch {
+		case !known:
+			sq.StartedAfter = recent
+		case latest.Before(recent):
+			sq.StartedAfter, sq.StartedAtOrBefore = recent, latest
 		}
-		sq.StartedAtOrBefore = latest
 	}
 	runs, err := d.cfg.Store.RecentRuns(ctx, sq)
 	if err != nil {

@@ -262,41 +262,53 @@ func (db *DB) RecentFailures(ctx context.Context, limit int) ([]syncs.Run, error
 // each (a single IN list cannot be read in start_time order on PostgreSQL 15).
 func (db *DB) RecentRuns(ctx context.Context, q syncs.RecentQuery) ([]syncs.Run, error) {
 	args := []any{q.Limit}
-	var filters []string
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	crm := ""
 	if q.CRMSource != "" {
-		args = append(args, q.CRMSource)
-		filters = append(filters, "crm_source = $"+strconv.Itoa(len(args)))
+		crm = "crm_source = " + arg(q.CRMSource)
 	}
-	if !q.StartedAtOrBefore.IsZero() {
-		args = append(args, q.StartedAtOrBefore)
-		filters = append(filters, "start_time <= $"+strconv.Itoa(len(args)))
+	// Each start_time range and each raw spelling of the status is its own ordered,
+	// limited branch, so that one index range serves each.
+	ranges := []string{""}
+	switch {
+	case !q.StartedAfter.IsZero() && !q.StartedAtOrBefore.IsZero():
+		ranges = []string{"start_time > " + arg(q.StartedAfter), "start_time <= " + arg(q.StartedAtOrBefore)}
+	case !q.StartedAfter.IsZero():
+		ranges = []string{"start_time > " + arg(q.StartedAfter)}
+	case !q.StartedAtOrBefore.IsZero():
+		ranges = []string{"start_time <= " + arg(q.StartedAtOrBefore)}
 	}
-	branch := func(extra string) string {
-		where := append(append([]string(nil), filters...), extra)
-		var cond []string
-		for _, f := range where {
-			if f != "" {
-				cond = append(cond, f)
-			}
-		}
-		sql := `SELECT ` + runColumns + ` FROM orchestration.sync_history`
-		if len(cond) > 0 {
-			sql += ` WHERE ` + strings.Join(cond, " AND ")
-		}
-		return sql + ` ORDER BY start_time DESC, id DESC LIMIT $1`
-	}
-	var sql string
-	if q.Status == "" {
-		sql = branch("")
-	} else {
-		var branches []string
+	statuses := []string{""}
+	if q.Status != "" {
+		statuses = nil
 		for _, raw := range syncs.RawStatuses(q.Status) {
-			args = append(args, raw)
-			branches = append(branches, "("+branch("status = $"+strconv.Itoa(len(args)))+")")
+			statuses = append(statuses, "status = "+arg(raw))
 		}
-		sql = `SELECT * FROM (` + strings.Join(branches, " UNION ALL ") + `) u ORDER BY u.start_time DESC, u.id DESC LIMIT $1`
 	}
-	return db.runs(ctx, "recent runs", sql, args...)
+	var branches []string
+	for _, r := range ranges {
+		for _, st := range statuses {
+			var cond []string
+			for _, c := range []string{crm, r, st} {
+				if c != "" {
+					cond = append(cond, c)
+				}
+			}
+			b := `SELECT ` + runColumns + ` FROM orchestration.sync_history`
+			if len(cond) > 0 {
+				b += ` WHERE ` + strings.Join(cond, " AND ")
+			}
+			branches = append(branches, b+` ORDER BY start_time DESC, id DESC LIMIT $1`)
+		}
+	}
+	q1 := branches[0]
+	if len(branches) > 1 {
+		q1 = `SELECT * FROM ((` + strings.Join(branches, ") UNION ALL (") + `)) u ORDER BY u.start_time DESC, u.id DESC LIMIT $1`
+	}
+	return db.runs(ctx, "recent runs", q1, args...)
 }
 
 // StartedNear implements syncs.Store: one statement for all probes, each an index range.

@@ -289,38 +289,53 @@ func (db *DB) RecentFailures(ctx context.Context, limit int) ([]syncs.Run, error
 // each, as on PostgreSQL.
 func (db *DB) RecentRuns(ctx context.Context, q syncs.RecentQuery) ([]syncs.Run, error) {
 	args := []any{q.Limit}
-	var filters []string
+	arg := func(v any) string {
+		args = append(args, v)
+		return "?" + strconv.Itoa(len(args))
+	}
+	crm := ""
 	if q.CRMSource != "" {
-		args = append(args, q.CRMSource)
-		filters = append(filters, "crm_source = ?"+strconv.Itoa(len(args)))
+		crm = "crm_source = " + arg(q.CRMSource)
 	}
-	if !q.StartedAtOrBefore.IsZero() {
-		args = append(args, micros(q.StartedAtOrBefore))
-		filters = append(filters, "start_time <= ?"+strconv.Itoa(len(args)))
+	// Each start_time range and each raw spelling of the status is its own ordered,
+	// limited branch, so that one index range serves each.
+	ranges := []string{""}
+	switch {
+	case !q.StartedAfter.IsZero() && !q.StartedAtOrBefore.IsZero():
+		ranges = []string{"start_time > " + arg(micros(q.StartedAfter)), "start_time <= " + arg(micros(q.StartedAtOrBefore))}
+	case !q.StartedAfter.IsZero():
+		ranges = []string{"start_time > " + arg(micros(q.StartedAfter))}
+	case !q.StartedAtOrBefore.IsZero():
+		ranges = []string{"start_time <= " + arg(micros(q.StartedAtOrBefore))}
 	}
-	branch := func(extra string) string {
-		cond := append([]string(nil), filters...)
-		if extra != "" {
-			cond = append(cond, extra)
-		}
-		s := `SELECT ` + runColumns + ` FROM sync_history`
-		if len(cond) > 0 {
-			s += ` WHERE ` + strings.Join(cond, " AND ")
-		}
-		return s + ` ORDER BY start_time DESC, id DESC LIMIT ?1`
-	}
-	var sqlText string
-	if q.Status == "" {
-		sqlText = branch("")
-	} else {
-		var branches []string
+	statuses := []string{""}
+	if q.Status != "" {
+		statuses = nil
 		for _, raw := range syncs.RawStatuses(q.Status) {
-			args = append(args, raw)
-			branches = append(branches, "SELECT * FROM ("+branch("status = ?"+strconv.Itoa(len(args)))+")")
+			statuses = append(statuses, "status = "+arg(raw))
 		}
-		sqlText = `SELECT * FROM (` + strings.Join(branches, " UNION ALL ") + `) ORDER BY start_time DESC, id DESC LIMIT ?1`
 	}
-	return db.runs(ctx, "recent runs", sqlText, args...)
+	var branches []string
+	for _, r := range ranges {
+		for _, st := range statuses {
+			var cond []string
+			for _, c := range []string{crm, r, st} {
+				if c != "" {
+					cond = append(cond, c)
+				}
+			}
+			b := `SELECT ` + runColumns + ` FROM sync_history`
+			if len(cond) > 0 {
+				b += ` WHERE ` + strings.Join(cond, " AND ")
+			}
+			branches = append(branches, b+` ORDER BY start_time DESC, id DESC LIMIT ?1`)
+		}
+	}
+	q1 := branches[0]
+	if len(branches) > 1 {
+		q1 = `SELECT * FROM (SELECT * FROM (` + strings.Join(branches, ") UNION ALL SELECT * FROM (") + `)) u ORDER BY u.start_time DESC, u.id DESC LIMIT ?1`
+	}
+	return db.runs(ctx, "recent runs", q1, args...)
 }
 
 // StartedNear implements syncs.Store: one statement for all probes, each a range of the

@@ -67,6 +67,18 @@ func recentSyncs(t *testing.T, h Harness) {
 	if second.Status != "success" || second.DurationSeconds == nil || *second.DurationSeconds != 600 {
 		t.Errorf("got completed row %+v, want status success and 600 s", second)
 	}
+
+	// Rows written after the default figures were computed: a brand-new CRM's first row,
+	// and a new row of a CRM whose other rows are old. Filtering by CRM finds both.
+	fx.Insert(t,
+		Row{ID: 7, CRMSource: "brandnew", Start: at(-time.Minute)},
+		Row{ID: 8, CRMSource: "marketsharp", Start: at(-2 * time.Minute)},
+	)
+	for crm, want := range map[string][]int64{"brandnew": {7}, "marketsharp": {8, 6}} {
+		if got := recentIDs(t, d, dashboard.RecentQuery{Limit: 19, CRMSource: crm}); !cmp.Equal(want, got) {
+			t.Errorf("crm %s after new rows: got ids %v, want %v", crm, got, want)
+		}
+	}
 }
 
 func recentSyncMessages(t *testing.T, h Harness) {

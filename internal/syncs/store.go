@@ -121,8 +121,12 @@ type RecentQuery struct {
 	CRMSource string
 	// Status is canonical: "success" also matches rows written as "completed".
 	Status string
-	// StartedAtOrBefore, when not zero, bounds start_time from above; the caller uses it
-	// to tell the store where a rare CRM's rows begin, so the index scan starts there.
+	// StartedAfter and StartedAtOrBefore, when not zero, narrow the rows read to those
+	// with start_time > StartedAfter or start_time <= StartedAtOrBefore (only the first
+	// when the second is zero): two index ranges. The caller knows where a rare CRM's rows
+	// are (its latest start, as of its last figures), so the scan starts there instead of
+	// walking back from today through every other CRM's rows.
+	StartedAfter      time.Time
 	StartedAtOrBefore time.Time
 }
 
