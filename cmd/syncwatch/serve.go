@@ -196,9 +196,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		StuckAfter:      cfg.stuckAfter,
 		RefreshInterval: cfg.refresh,
 		OverdueGrace:    cfg.overdueGrace,
-		// A refresh is a handful of statements, each bounded by the server; a hung
+		// A refresh is a few rounds of statements, each bounded by the server; a hung
 		// connection (a frozen host) is bounded here, so refreshes resume soon after.
-		ComputeTimeout: cfg.statementTimeout + 5*time.Second,
+		ComputeTimeout: 3 * cfg.statementTimeout,
 		Logger:         logger,
 	})
 	if err != nil {
@@ -207,9 +207,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	handler, err := web.NewServer(web.Config{
 		BasePath:  cfg.basePath,
 		Dashboard: dash,
-		Ready: func(ctx context.Context) error {
-			_, err := store.Health(ctx)
-			return err
+		// Readiness is the health monitor's latest database check: /readyz is open to
+		// anyone, and must not let them spend the pool's connections.
+		Ready: func(context.Context) error {
+			db := monitor.Report().Database
+			if db.Pending || (db.Status != health.StatusHealthy && db.Status != health.StatusDegraded) {
+				return fmt.Errorf("database %s: %s", db.Status, db.Error)
+			}
+			return nil
 		},
 		Version: buildVersion(),
 		Logger:  logger,

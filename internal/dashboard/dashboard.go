@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/syncwatch/syncwatch/internal/errclass"
@@ -55,6 +57,9 @@ const (
 type Dashboard struct {
 	cfg   Config
 	cache *cache
+
+	mu          sync.Mutex
+	lastSuccess map[string]rememberedSuccess
 }
 
 // New returns a dashboard over cfg.Store. Call Run to keep its figures fresh.
@@ -65,6 +70,13 @@ func New(cfg Config) (*Dashboard, error) {
 	if cfg.Sources == nil {
 		cfg.Sources = syncs.DefaultSources()
 	}
+	var sources []string
+	for _, s := range cfg.Sources {
+		if !slices.Contains(sources, s) {
+			sources = append(sources, s)
+		}
+	}
+	cfg.Sources = sources
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
 	}
@@ -89,7 +101,7 @@ func New(cfg Config) (*Dashboard, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	d := &Dashboard{cfg: cfg}
+	d := &Dashboard{cfg: cfg, lastSuccess: make(map[string]rememberedSuccess)}
 	d.cache = &cache{
 		interval:   cfg.RefreshInterval,
 		keepWarm:   max(5*time.Minute, 4*cfg.RefreshInterval),

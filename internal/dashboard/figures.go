@@ -199,7 +199,7 @@ func (d *Dashboard) crmStatuses(ctx context.Context, now time.Time, r rows) ([]C
 			last, found := lastSuccess[source]
 			if !found {
 				var err error
-				last, found, err = d.cfg.Store.LastSuccess(ctx, source)
+				last, found, err = d.lastSuccessBefore(ctx, source, now)
 				if err != nil {
 					return nil, fmt.Errorf("crm status: %w", err)
 				}
@@ -377,8 +377,10 @@ func (d *Dashboard) errorFigures(ctx context.Context, groups []syncs.FinishedGro
 			FailureRate: *percent(t.failed, t.total),
 		})
 	}
+	// By the exact rate (failed/total compared as fractions): two rates that round alike
+	// are still ordered as they are.
 	slices.SortFunc(e.ProblematicCRMs, func(a, b ProblematicCRM) int {
-		return cmp.Or(cmp.Compare(b.FailureRate, a.FailureRate), cmp.Compare(b.Failed, a.Failed), cmp.Compare(a.Source, b.Source))
+		return cmp.Or(cmp.Compare(b.Failed*a.Total, a.Failed*b.Total), cmp.Compare(b.Failed, a.Failed), cmp.Compare(a.Source, b.Source))
 	})
 	e.ProblematicCRMs = e.ProblematicCRMs[:min(len(e.ProblematicCRMs), 5)]
 	return e, nil
@@ -428,4 +430,34 @@ func utc(t *time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
+}
+
+// lastSuccessBefore is a CRM's last success when it has none since the window began. The
+// store finds it by walking back through the end_time index, which for a CRM that has
+// not succeeded for a long time means many rows; the answer changes only when a success
+// older than the window is written afterwards (a rare backfill), so it is remembered for
+// lastSuccessMemory rather than asked again every refresh.
+func (d *Dashboard) lastSuccessBefore(ctx context.Context, source string, now time.Time) (time.Time, bool, error) {
+	d.mu.Lock()
+	m, ok := d.lastSuccess[source]
+	d.mu.Unlock()
+	if ok && now.Sub(m.asked) < lastSuccessMemory {
+		return m.at, m.found, nil
+	}
+	at, found, err := d.cfg.Store.LastSuccess(ctx, source)
+	if err != nil {
+		return at, found, err
+	}
+	d.mu.Lock()
+	d.lastSuccess[source] = rememberedSuccess{at: at, found: found, asked: now}
+	d.mu.Unlock()
+	return at, found, nil
+}
+
+// lastSuccessMemory is how long lastSuccessBefore trusts an answer.
+const lastSuccessMemory = time.Hour
+
+type rememberedSuccess struct {
+	at, asked time.Time
+	found     bool
 }

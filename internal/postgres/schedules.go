@@ -15,12 +15,16 @@ import (
 // them, or in public.
 var beatSchemaOrder = []string{"django", "orchestration", "monitoring", "ingestion", "report", "public"}
 
-// Schedules implements syncs.Store. A database without orchestration.sync_schedule has no
-// schedules; one without the beat table (or without the right to read it) has no last run
-// times. Neither is an error: both are normal in the wild.
+// Schedules implements syncs.Store. A database without orchestration.sync_schedule (or
+// without the right to read it) has no schedules; one without the beat table (or without
+// the right to read it) has no last run times. Neither is an error: both are normal in
+// the wild.
 func (db *DB) Schedules(ctx context.Context) ([]syncs.Schedule, error) {
 	var hasSchedules bool
-	err := db.pool.QueryRow(ctx, `SELECT to_regclass('orchestration.sync_schedule') IS NOT NULL`).Scan(&hasSchedules)
+	// A role without the right to read the table has no schedules either, rather than
+	// a dashboard that fails on every refresh.
+	err := db.pool.QueryRow(ctx, `SELECT CASE WHEN to_regclass('orchestration.sync_schedule') IS NULL THEN false
+		ELSE has_table_privilege('orchestration.sync_schedule', 'SELECT') END`).Scan(&hasSchedules)
 	if err != nil {
 		return nil, fmt.Errorf("schedules: %w", unavailable(err))
 	}

@@ -38,6 +38,10 @@ type Auth struct {
 	// dummy is a bcrypt hash compared against for unknown users, so that response times
 	// do not tell which user names exist.
 	dummy []byte
+	// bcrypts admits one bcrypt comparison at a time: each costs tens of milliseconds of
+	// CPU, and wrong passwords are not remembered, so a stream of them must not take
+	// every core (verified passwords are remembered and skip the queue).
+	bcrypts chan struct{}
 }
 
 // verifiedFor is how long a verified basic-auth pair is remembered.
@@ -49,7 +53,8 @@ const maxVerified = 1024
 // NewAuth builds an Auth from htpasswd-style lines (user:bcrypt-hash, one per line, #
 // comments allowed) and a bearer token; either may be empty, not both.
 func NewAuth(htpasswd io.Reader, token string) (*Auth, error) {
-	a := &Auth{users: make(map[string][]byte), verified: make(map[[32]byte]time.Time), now: time.Now}
+	a := &Auth{users: make(map[string][]byte), verified: make(map[[32]byte]time.Time), now: time.Now,
+		bcrypts: make(chan struct{}, 1)}
 	if htpasswd != nil {
 		sc := bufio.NewScanner(htpasswd)
 		line := 0
@@ -107,7 +112,7 @@ func (a *Auth) allowed(r *http.Request) bool {
 	}
 	hash, known := a.users[user]
 	if !known {
-		_ = bcrypt.CompareHashAndPassword(a.dummy, []byte(pass))
+		_ = a.compare(r, a.dummy, pass)
 		return false
 	}
 	key := sha256.Sum256([]byte(user + "\x00" + pass + "\x00" + string(hash)))
@@ -117,7 +122,7 @@ func (a *Auth) allowed(r *http.Request) bool {
 	if seen && a.now().Before(until) {
 		return true
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(pass)) != nil {
+	if !a.compare(r, hash, pass) {
 		return false
 	}
 	a.mu.Lock()
@@ -127,6 +132,18 @@ func (a *Auth) allowed(r *http.Request) bool {
 	}
 	a.verified[key] = a.now().Add(verifiedFor)
 	return true
+}
+
+// compare checks a password against a bcrypt hash, one comparison at a time; a request
+// that gives up waiting is refused.
+func (a *Auth) compare(r *http.Request, hash []byte, pass string) bool {
+	select {
+	case a.bcrypts <- struct{}{}:
+		defer func() { <-a.bcrypts }()
+	case <-r.Context().Done():
+		return false
+	}
+	return bcrypt.CompareHashAndPassword(hash, []byte(pass)) == nil
 }
 
 func (a *Auth) tokenMatches(candidate string) bool {

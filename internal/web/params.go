@@ -48,8 +48,9 @@ func intParam(q url.Values, name string, lo, hi, def int) (int, error) {
 // A source is what crm_source holds (varchar(50)): letters, digits and a few separators.
 var sourcePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$`)
 
-// A status word is lower case with underscores, at most the column's 20 characters.
-var statusPattern = regexp.MustCompile(`^[a-z][a-z_]{0,19}$`)
+// A status word is letters with underscores or hyphens, at most the column's 20
+// characters (the sync engines write lower case; others may not).
+var statusPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z_-]{0,19}$`)
 
 // recentParams reads the parameters of api/recent-syncs/.
 func recentParams(q url.Values) (dashboard.RecentQuery, error) {

@@ -35,7 +35,9 @@ func TestRecentParams(t *testing.T) {
 		{"crm=" + strings.Repeat("a", 51), dashboard.RecentQuery{}, "crm"},
 		{"crm=%3Cscript%3E", dashboard.RecentQuery{}, "crm"},
 		{"crm=hub%00spot", dashboard.RecentQuery{}, "crm"},
-		{"status=Success", dashboard.RecentQuery{}, "status"},
+		{"status=FAILED", dashboard.RecentQuery{Limit: 20, Status: "FAILED"}, ""},
+		{"status=timed-out", dashboard.RecentQuery{Limit: 20, Status: "timed-out"}, ""},
+		{"status=fa%20iled", dashboard.RecentQuery{}, "status"},
 		{"status=" + strings.Repeat("a", 21), dashboard.RecentQuery{}, "status"},
 	}
 	for _, c := range cases {
@@ -72,7 +74,7 @@ func TestDaysParam(t *testing.T) {
 // values inside their bounds, and answer only fixed messages, which never echo a value.
 func FuzzQueryParams(f *testing.F) {
 	messages := map[string]bool{}
-	for _, bad := range []string{"limit=x", "limit=1&limit=2", "crm=<", "crm=a&crm=b", "status=X", "status=a&status=b",
+	for _, bad := range []string{"limit=x", "limit=1&limit=2", "crm=<", "crm=a&crm=b", "status=1", "status=a&status=b",
 		"days=x", "days=1&days=2"} {
 		q, _ := url.ParseQuery(bad)
 		if _, err := recentParams(q); err != nil {

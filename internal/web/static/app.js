@@ -842,6 +842,7 @@
   const state = {
     latest: {}, // the last good answer of each endpoint
     lastGood: 0, // Date.now() of the last refresh in which every endpoint answered
+    figuresAt: 0, // when the server computed the figures shown (the stats' timestamp)
     failure: null, // { at, sections, reason } of the last refresh that failed, if it did
     inFlight: null,
     timer: 0,
@@ -892,12 +893,24 @@
     if (state.inFlight) text = "Updating…";
     else if (!state.lastGood) text = state.failure ? "Not updated" : "Loading…";
     else {
-      const secs = Math.max(0, Math.round((Date.now() - state.lastGood) / 1000));
+      // The age of the figures themselves: the server computes them once per interval,
+      // so figures fetched just now may be some seconds old.
+      const since = state.figuresAt || state.lastGood;
+      const secs = Math.max(0, Math.round((Date.now() - since) / 1000));
       text = (state.failure ? "Last updated " : "Updated ") + fmtAgoSeconds(secs);
     }
     if (node.textContent !== text) node.textContent = text;
     node.classList.toggle("sw-tone-danger", Boolean(state.failure));
-    if (state.lastGood) node.title = "Figures received at " + exactFmt.format(new Date(state.lastGood));
+    if (state.lastGood) {
+      node.title = "Figures computed at " + exactFmt.format(new Date(state.figuresAt || state.lastGood)) +
+        "; received at " + exactFmt.format(new Date(state.lastGood));
+    }
+  }
+
+  // noteFiguresTime remembers when the server computed the figures on the page.
+  function noteFiguresTime() {
+    const at = Date.parse((state.latest.stats || {}).timestamp);
+    if (!Number.isNaN(at)) state.figuresAt = Math.min(at, Date.now());
   }
 
   function fmtAgoSeconds(secs) {
@@ -964,6 +977,7 @@
       });
       state.failure = failed.length ? { at: Date.now(), sections: failed, reason } : null;
       if (!failed.length) state.lastGood = Date.now();
+      noteFiguresTime();
       body.dataset.refreshes = String(Number(body.dataset.refreshes || 0) + 1);
     })().finally(() => {
       state.inFlight = null;
@@ -1032,6 +1046,7 @@
     }
     state.lastAttempt = Date.now();
     if (complete) state.lastGood = Date.now();
+    noteFiguresTime();
     renderBanners();
     renderUpdated();
     body.dataset.state = "ready";
