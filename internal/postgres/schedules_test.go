@@ -72,3 +72,15 @@ func TestNoScheduleTableMeansNoSchedules(t *testing.T) {
 		t.Errorf("got %v, %v; want no schedules and no error", got, err)
 	}
 }
+
+func TestScheduleTableNotReadableMeansNoSchedules(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t, pgtest.ShapeA)
+	db.InsertSchedule(t, hourly("hubspot", nil))
+	url := db.NewRole(t, "GRANT USAGE ON SCHEMA orchestration TO %s",
+		"GRANT SELECT ON orchestration.sync_history TO %s")
+	got, err := open(t, url).Schedules(context.Background())
+	if err != nil || len(got) != 0 {
+		t.Errorf("got %v, %v; want no schedules and no error", got, err)
+	}
+}
