@@ -2,9 +2,12 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/syncwatch/syncwatch/internal/dashboard"
 )
 
 // requestTimeout bounds how long a request waits for figures that have never been
@@ -22,8 +25,54 @@ func (s *Server) answer(get func(ctx context.Context, q url.Values) (any, error)
 			writeError(w, r, s.cfg.Logger, err)
 			return
 		}
+		if st, ok := resp.(interface{ FiguresMeta() dashboard.Meta }); ok {
+			s.writeEncoded(w, r.URL.Path+"?"+r.URL.RawQuery, st.FiguresMeta(), resp)
+			return
+		}
 		writeJSON(w, http.StatusOK, resp)
 	})
+}
+
+// writeEncoded writes an answer whose figures are those of meta, encoding it only when
+// they changed since the last request for the same URL: between two refreshes every
+// viewer gets the same bytes, and encoding them again and again was most of the cost of
+// serving from memory.
+func (s *Server) writeEncoded(w http.ResponseWriter, key string, meta dashboard.Meta, resp any) {
+	s.encodedMu.Lock()
+	e, ok := s.encoded[key]
+	s.encodedMu.Unlock()
+	if !ok || !sameFigures(e.meta, meta) {
+		body, err := json.Marshal(resp)
+		if err != nil {
+			writeJSON(w, http.StatusOK, resp)
+			return
+		}
+		e = encodedAnswer{meta: meta, body: append(body, '\n')}
+		s.encodedMu.Lock()
+		if len(s.encoded) >= maxEncoded {
+			clear(s.encoded) // a viewer walking through parameters; start again
+		}
+		s.encoded[key] = e
+		s.encodedMu.Unlock()
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(e.body)
+}
+
+// maxEncoded bounds the encoded answers kept, whatever the parameters asked.
+const maxEncoded = 64
+
+type encodedAnswer struct {
+	meta dashboard.Meta
+	body []byte
+}
+
+func sameFigures(a, b dashboard.Meta) bool {
+	return a.Timestamp.Equal(b.Timestamp) && a.Stale == b.Stale &&
+		(a.StaleSince == nil) == (b.StaleSince == nil) && (a.StaleSince == nil || a.StaleSince.Equal(*b.StaleSince))
 }
 
 // handleStats serves GET {base}api/stats/.

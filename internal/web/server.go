@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/syncwatch/syncwatch/internal/dashboard"
@@ -36,6 +37,9 @@ type Server struct {
 	mux    *http.ServeMux
 	page   *template.Template
 	static *staticFiles
+
+	encodedMu sync.Mutex
+	encoded   map[string]encodedAnswer
 }
 
 // NewServer builds the handler and its routes.
@@ -59,7 +63,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), page: page, static: static}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), page: page, static: static, encoded: make(map[string]encodedAnswer)}
 	s.routes()
 	return s, nil
 }
