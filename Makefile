@@ -8,3 +8,14 @@ testdata-crontab:
 .PHONY: screenshots
 screenshots:
 	SYNCWATCH_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots go test -count=1 -run 'TestPageInBrowser' ./internal/web/
+
+# perf measures syncwatch on ten million rows in both table shapes (docs/performance.md);
+# it takes about ten minutes and needs a PostgreSQL server (PERF_SERVER).
+.PHONY: perf
+perf:
+	scripts/perf.sh
+
+# bench runs the benchmarks on SYNCWATCH_BENCH_DATABASE_URL (or 100,000 seeded rows).
+.PHONY: bench
+bench:
+	go test -count=1 -run '^$$' -bench . -benchtime 20x ./internal/perf
