@@ -3,9 +3,10 @@
 // periodic tasks where they exist), read through a small pool of read-only connections.
 //
 // Every query is written so that one of the indexes of either table shape can bound it
-// (see docs/performance.md); on shape B, which has no end_time index, the queries over
-// finished_at fall back to a sequential scan, which the dashboard runs in the background,
-// never on a viewer's request.
+// (see docs/performance.md); on shape B, which has no end_time index, the query over
+// finished_at falls back to one sequential scan per refresh, which the dashboard runs in
+// the background once figures exist (only the first request for figures nobody has
+// asked for yet waits for one).
 package postgres
 
 import (

@@ -149,7 +149,7 @@ func (db *DB) LatestByCRM(ctx context.Context) ([]syncs.Run, error) {
 }
 
 // LastSuccess implements syncs.Store. The dashboard asks only about sources without a
-// success in the shown days. The source's latest success by start time comes backwards
+// success since its window began. The source's latest success by start time comes backwards
 // along the crm_source index; a success that started earlier can only have finished
 // later if it finished after that one, which bounds the second look to a range of the
 // finished_at index (the unary + keeps SQLite off the other indexes there).

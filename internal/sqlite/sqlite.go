@@ -35,8 +35,8 @@ var schema string
 // tell which tables an older one made, and an older one refuses a file it cannot read.
 const schemaVersion = 1
 
-// readConns bounds the read pool: the dashboard asks its questions of one refresh
-// concurrently (six at most), and SQLite reads in-process, bound by CPU.
+// readConns bounds the read pool: the dashboard asks the five questions of one refresh
+// concurrently, and SQLite reads in-process, bound by CPU; more would not be faster.
 const readConns = 4
 
 // busyTimeout is how long a statement waits for a lock held by another connection (the
