@@ -470,3 +470,37 @@ func TestHelpAndFlagErrorsShowNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestHealthChecksOnDemand(t *testing.T) {
+	t.Parallel()
+	db := dbWithRows(t)
+	s := start(t, map[string]string{"DATABASE_URL": db.URL}, "--addr", "127.0.0.1:0", "--health-interval", "1h")
+	checkedAt := func(query string) time.Time {
+		status, body, _ := get(t, s.base+"api/system-health/"+query, nil)
+		var h struct {
+			Database struct {
+				Status    string    `json:"status"`
+				CheckedAt time.Time `json:"checked_at"`
+			} `json:"database"`
+		}
+		if status != 200 || json.Unmarshal(body, &h) != nil || h.Database.Status != "healthy" {
+			t.Fatalf("%s: got %d %s", query, status, body)
+		}
+		return h.Database.CheckedAt
+	}
+	// With an hour between background checks, only an on-demand check is newer than the
+	// first one (and the monitor coalesces checks closer than two seconds).
+	var first time.Time
+	eventually(t, 5*time.Second, "a first check", func() bool {
+		status, body, _ := get(t, s.base+"api/system-health/", nil)
+		return status == 200 && strings.Contains(string(body), `"database":{"status":"healthy"`)
+	})
+	first = checkedAt("")
+	time.Sleep(2100 * time.Millisecond)
+	if now := checkedAt("?check=now"); !now.After(first) {
+		t.Errorf("check=now: got checked_at %v, want after the first check %v", now, first)
+	}
+	if status, body, _ := get(t, s.base+"api/system-health/?check=soon", nil); status != 400 || !strings.Contains(string(body), "check") {
+		t.Errorf("check=soon: got %d %s, want 400 naming check", status, body)
+	}
+}

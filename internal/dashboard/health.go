@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"time"
 
 	"github.com/syncwatch/syncwatch/internal/health"
@@ -26,7 +27,25 @@ func (d *Dashboard) SystemHealth() SystemHealthResponse {
 	var r health.Report
 	if d.cfg.Health != nil {
 		r = d.cfg.Health.Report()
-	} else {
+	}
+	return d.healthResponse(r)
+}
+
+// CheckHealthNow answers GET api/system-health/?check=now: it runs the checks now, if the
+// monitor can (concurrent callers share one round, and one within two seconds of the last
+// returns that one's results), waiting at most the checks' timeout.
+func (d *Dashboard) CheckHealthNow(ctx context.Context) SystemHealthResponse {
+	checker, ok := d.cfg.Health.(interface {
+		CheckNow(context.Context) health.Report
+	})
+	if !ok {
+		return d.SystemHealth()
+	}
+	return d.healthResponse(checker.CheckNow(ctx))
+}
+
+func (d *Dashboard) healthResponse(r health.Report) SystemHealthResponse {
+	if d.cfg.Health == nil {
 		for _, c := range []*health.Check{&r.Database.Check, &r.Celery.Check, &r.Redis.Check} {
 			c.Status = health.StatusNotConfigured
 		}

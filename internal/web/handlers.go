@@ -122,10 +122,21 @@ func (s *Server) handleErrors() http.Handler {
 	})
 }
 
-// handleSystemHealth serves GET {base}api/system-health/.
+// handleSystemHealth serves GET {base}api/system-health/: the latest background checks,
+// or with ?check=now checks run now (coalesced by the monitor).
 func (s *Server) handleSystemHealth() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, s.cfg.Dashboard.SystemHealth())
+		check, _, err := single(r.URL.Query(), "check")
+		switch {
+		case err != nil:
+			writeError(w, r, s.cfg.Logger, err)
+		case check == "":
+			writeJSON(w, http.StatusOK, s.cfg.Dashboard.SystemHealth())
+		case check == "now":
+			writeJSON(w, http.StatusOK, s.cfg.Dashboard.CheckHealthNow(r.Context()))
+		default:
+			writeError(w, r, s.cfg.Logger, badParamf("check must be now"))
+		}
 	})
 }
 
