@@ -24,6 +24,8 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 /usr/bin/python3 -c 'import celery, redis' 2>/dev/null || missing+=(python3-celery python3-redis)
+command -v pgrep >/dev/null || missing+=(procps)    # the fault tests freeze PostgreSQL's processes
+command -v runuser >/dev/null || missing+=(util-linux)
 if [ ${#missing[@]} -gt 0 ]; then
 	[ "$(id -u)" = 0 ] && command -v apt-get >/dev/null ||
 		die "missing: ${missing[*]}; install them (sudo apt-get install ${missing[*]}) and run again"
@@ -52,8 +54,7 @@ else
 		chown postgres "$PGTMP"
 		as_pg=(runuser -u postgres --)
 	fi
-	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-		/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	"${as_pg[@]}" initdb -D "$PGTMP/data" -U postgres -A trust --no-sync >/dev/null
 	"${as_pg[@]}" pg_ctl -D "$PGTMP/data" -l "$PGTMP/log" -w -o "-p $port -k $PGTMP -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
 	trap '"${as_pg[@]}" pg_ctl -D "$PGTMP/data" -m immediate stop >/dev/null 2>&1; rm -rf "$PGTMP"' EXIT
