@@ -284,58 +284,40 @@ func (db *DB) RecentFailures(ctx context.Context, limit int) ([]syncs.Run, error
 	return db.runs(ctx, "recent failures", q, limit)
 }
 
-// RecentRuns implements syncs.Store. With a status filter, each raw spelling of the status
-// is read in its own ordered, limited branch, so the (status, start_time) index serves
-// each, as on PostgreSQL.
+// RecentRuns implements syncs.Store: each of q.Ranges() is read in its own ordered,
+// limited branch, so that one index range serves each, and the branches are merged.
 func (db *DB) RecentRuns(ctx context.Context, q syncs.RecentQuery) ([]syncs.Run, error) {
 	args := []any{q.Limit}
 	arg := func(v any) string {
 		args = append(args, v)
 		return "?" + strconv.Itoa(len(args))
 	}
-	crm := ""
-	if q.CRMSource != "" {
-		crm = "crm_source = " + arg(q.CRMSource)
-	}
-	// Each start_time range and each raw spelling of the status is its own ordered,
-	// limited branch, so that one index range serves each.
-	ranges := []string{""}
-	switch {
-	case !q.StartedAfter.IsZero() && !q.StartedAtOrBefore.IsZero():
-		ranges = []string{"start_time > " + arg(micros(q.StartedAfter)), "start_time <= " + arg(micros(q.StartedAtOrBefore))}
-	case !q.StartedAfter.IsZero():
-		ranges = []string{"start_time > " + arg(micros(q.StartedAfter))}
-	case !q.StartedAtOrBefore.IsZero():
-		ranges = []string{"start_time <= " + arg(micros(q.StartedAtOrBefore))}
-	}
-	statuses := []string{""}
-	if q.Status != "" {
-		statuses = nil
-		for _, raw := range syncs.RawStatuses(q.Status) {
-			statuses = append(statuses, "status = "+arg(raw))
-		}
-	}
 	var branches []string
-	for _, r := range ranges {
-		for _, st := range statuses {
-			var cond []string
-			for _, c := range []string{crm, r, st} {
-				if c != "" {
-					cond = append(cond, c)
-				}
-			}
-			b := `SELECT ` + runColumns + ` FROM sync_history`
-			if len(cond) > 0 {
-				b += ` WHERE ` + strings.Join(cond, " AND ")
-			}
-			branches = append(branches, b+` ORDER BY start_time DESC, id DESC LIMIT ?1`)
+	for _, r := range q.Ranges() {
+		var cond []string
+		if q.CRMSource != "" {
+			cond = append(cond, "crm_source = "+arg(q.CRMSource))
 		}
+		if !r.StartedAfter.IsZero() {
+			cond = append(cond, "start_time > "+arg(micros(r.StartedAfter)))
+		}
+		if !r.StartedAtOrBefore.IsZero() {
+			cond = append(cond, "start_time <= "+arg(micros(r.StartedAtOrBefore)))
+		}
+		if r.RawStatus != "" {
+			cond = append(cond, "status = "+arg(r.RawStatus))
+		}
+		b := `SELECT ` + runColumns + ` FROM sync_history`
+		if len(cond) > 0 {
+			b += ` WHERE ` + strings.Join(cond, " AND ")
+		}
+		branches = append(branches, b+` ORDER BY start_time DESC, id DESC LIMIT ?1`)
 	}
-	q1 := branches[0]
+	query := branches[0]
 	if len(branches) > 1 {
-		q1 = `SELECT * FROM (SELECT * FROM (` + strings.Join(branches, ") UNION ALL SELECT * FROM (") + `)) u ORDER BY u.start_time DESC, u.id DESC LIMIT ?1`
+		query = `SELECT * FROM (SELECT * FROM (` + strings.Join(branches, ") UNION ALL SELECT * FROM (") + `)) u ORDER BY u.start_time DESC, u.id DESC LIMIT ?1`
 	}
-	return db.runs(ctx, "recent runs", q1, args...)
+	return db.runs(ctx, "recent runs", query, args...)
 }
 
 // StartedNear implements syncs.Store: one statement for all probes, each a range of the

@@ -130,6 +130,41 @@ type RecentQuery struct {
 	StartedAtOrBefore time.Time
 }
 
+// RecentRange is one range of rows a store reads for RecentRuns, in start_time order
+// (newest first, ties by id) and limited: the store merges the ranges' rows and keeps the
+// first Limit. Each range is what one index range serves.
+type RecentRange struct {
+	// StartedAfter and StartedAtOrBefore bound start_time; zero does not bound.
+	StartedAfter, StartedAtOrBefore time.Time
+	// RawStatus is the status column's value to match; "" matches any.
+	RawStatus string
+}
+
+// Ranges splits q into the ranges a store reads: one per start_time range of the hints
+// and per raw spelling of the status (a single IN list cannot be read in start_time order
+// by PostgreSQL 15).
+func (q RecentQuery) Ranges() []RecentRange {
+	var spans []RecentRange
+	switch {
+	case !q.StartedAfter.IsZero() && !q.StartedAtOrBefore.IsZero():
+		spans = []RecentRange{{StartedAfter: q.StartedAfter}, {StartedAtOrBefore: q.StartedAtOrBefore}}
+	default:
+		spans = []RecentRange{{StartedAfter: q.StartedAfter, StartedAtOrBefore: q.StartedAtOrBefore}}
+	}
+	statuses := []string{""}
+	if q.Status != "" {
+		statuses = RawStatuses(q.Status)
+	}
+	var ranges []RecentRange
+	for _, span := range spans {
+		for _, st := range statuses {
+			span.RawStatus = st
+			ranges = append(ranges, span)
+		}
+	}
+	return ranges
+}
+
 // StartProbe asks whether a CRM has a row that started in [From, To].
 type StartProbe struct {
 	CRMSource string
