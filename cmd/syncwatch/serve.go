@@ -234,8 +234,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	background.Go(func() { dash.Run(bgCtx) })
 	background.Go(func() { monitor.Run(bgCtx) })
 
-	base := strings.TrimSuffix(normalizedBase(cfg.basePath), "/") + "/"
-	fmt.Fprintf(stdout, "syncwatch %s: serving http://%s%s\n", buildVersion(), ln.Addr(), base)
+	fmt.Fprintf(stdout, "syncwatch %s: serving http://%s%s\n", buildVersion(), ln.Addr(), handler.BasePath())
 	if cfg.databaseURL == "" {
 		fmt.Fprintf(stdout, "This is a demo on an embedded database (%s)%s.\n"+
 			"To watch your warehouse, set DATABASE_URL to its PostgreSQL URL.\n",
@@ -266,13 +265,6 @@ func openStore(ctx context.Context, cfg serveConfig, logger *slog.Logger) (syncs
 		return store, nil, err
 	}
 	return openDemo(ctx, cfg.sqlitePath, cfg.demo, cfg.demoInterval, logger)
-}
-
-func normalizedBase(p string) string {
-	if !strings.HasPrefix(p, "/") {
-		p = "/" + p
-	}
-	return p
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {

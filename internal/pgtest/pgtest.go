@@ -10,7 +10,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -224,6 +223,3 @@ func (db *DB) NewRole(t testing.TB, grants ...string) string {
 	u.User = url.User(role)
 	return u.String()
 }
-
-// String describes the database for test logs.
-func (db *DB) String() string { return fmt.Sprintf("pgtest database %s", db.Name) }

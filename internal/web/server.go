@@ -85,6 +85,9 @@ func normalizeBasePath(p string) (string, error) {
 	return p, nil
 }
 
+// BasePath is where the page and the API are served, normalized (a slash at each end).
+func (s *Server) BasePath() string { return s.cfg.BasePath }
+
 // ServeHTTP implements http.Handler, with the headers every response carries.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
