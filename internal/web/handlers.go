@@ -55,10 +55,7 @@ func (s *Server) writeEncoded(w http.ResponseWriter, key string, meta dashboard.
 		s.encoded[key] = e
 		s.encodedMu.Unlock()
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
+	startJSON(w, http.StatusOK)
 	_, _ = w.Write(e.body)
 }
 

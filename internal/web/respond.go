@@ -21,13 +21,18 @@ type apiError struct {
 
 // writeJSON encodes v as the contract says every response is encoded.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	startJSON(w, status)
+	enc := json.NewEncoder(w)
+	// The encoder escapes <, > and & by default, so JSON opened as HTML shows no markup.
+	_ = enc.Encode(v)
+}
+
+// startJSON writes the headers every JSON answer carries, and its status.
+func startJSON(w http.ResponseWriter, status int) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	// The encoder escapes <, > and & by default, so JSON opened as HTML shows no markup.
-	_ = enc.Encode(v)
 }
 
 // writeError answers err as a JSON error. Clients get a public message; the cause goes to
