@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/syncwatch/syncwatch/internal/servicetest"
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
 
@@ -50,7 +51,7 @@ func queuePending(rep CeleryReport) map[string]int64 {
 func TestCeleryNoWorker(t *testing.T) {
 	t.Parallel()
 	db := nextDB(t)
-	m, clock := newTestMonitor(t, Config{BrokerURL: shared.url(db), DefaultQueue: "dw-production"})
+	m, clock := newTestMonitor(t, Config{BrokerURL: shared.URL(db), DefaultQueue: "dw-production"})
 	start := time.Now()
 	rep := check(t, m, clock).Celery
 	if elapsed := time.Since(start); elapsed > time.Second {
@@ -72,7 +73,7 @@ func TestCeleryNoWorker(t *testing.T) {
 		t.Errorf("queues (-want +got):\n%s", diff)
 	}
 	// The reply binding is removed after every broadcast.
-	c := shared.client(t, db)
+	c := shared.Client(t, db)
 	if n := c.SCard(context.Background(), "_kombu.binding.reply.celery.pidbox").Val(); n != 0 {
 		t.Errorf("reply bindings left: got %d, want 0", n)
 	}
@@ -85,10 +86,10 @@ func TestCeleryNoWorker(t *testing.T) {
 func TestCeleryWorkersAndOneKilled(t *testing.T) {
 	t.Parallel()
 	db := nextDB(t)
-	url := shared.url(db)
+	url := shared.URL(db)
 	workers := startWorkers(t,
-		workerOptions{broker: url, name: "alpha@syncwatch-test"},
-		workerOptions{broker: url, name: "beta@syncwatch-test"},
+		servicetest.WorkerOptions{Broker: url, Name: "alpha@syncwatch-test"},
+		servicetest.WorkerOptions{Broker: url, Name: "beta@syncwatch-test"},
 	)
 	m, clock := newTestMonitor(t, Config{BrokerURL: url, DefaultQueue: "dw-production", Timeout: workerTestTimeout})
 
@@ -119,7 +120,7 @@ func TestCeleryWorkersAndOneKilled(t *testing.T) {
 		t.Errorf("queues (-want +got):\n%s", diff)
 	}
 
-	workers[1].kill()
+	workers[1].Kill()
 
 	steps := []struct {
 		name     string
@@ -150,7 +151,7 @@ func TestCeleryWorkersAndOneKilled(t *testing.T) {
 				step.status, step.active, step.answered, step.missing, step.gone)
 		}
 	}
-	assertNoReplyQueuesLeft(t, shared.client(t, db), "")
+	assertNoReplyQueuesLeft(t, shared.Client(t, db), "")
 }
 
 // assertNoReplyQueuesLeft checks that every broadcast removed its reply binding and list.
@@ -171,13 +172,13 @@ func assertNoReplyQueuesLeft(t *testing.T, c *redis.Client, prefix string) {
 func TestCeleryPendingWhileBusy(t *testing.T) {
 	t.Parallel()
 	db := nextDB(t)
-	url := shared.url(db)
-	startWorkers(t, workerOptions{broker: url, name: "busy@syncwatch-test"})
-	c := shared.client(t, db)
+	url := shared.URL(db)
+	startWorkers(t, servicetest.WorkerOptions{Broker: url, Name: "busy@syncwatch-test"})
+	c := shared.Client(t, db)
 	ctx := context.Background()
 
 	// Keep the worker busy, and wait until it has taken the task.
-	sendTasks(t, url, "", "dw-production:1:-1:60")
+	servicetest.SendTasks(t, url, "", "dw-production:1:-1:60")
 	deadline := time.Now().Add(10 * time.Second)
 	for c.HLen(ctx, "unacked").Val() != 1 || c.LLen(ctx, "dw-production").Val() != 0 {
 		if time.Now().After(deadline) {
@@ -187,7 +188,7 @@ func TestCeleryPendingWhileBusy(t *testing.T) {
 	}
 
 	m, clock := newTestMonitor(t, Config{BrokerURL: url, DefaultQueue: "dw-backlog", QueueGrowthThreshold: 2, Timeout: workerTestTimeout})
-	sendTasks(t, url, "",
+	servicetest.SendTasks(t, url, "",
 		"dw-production:5:-1:1", // plain key
 		"dw-production:3:3:1",  // dw-production\x06\x163
 		"dw-production:2:9:1",  // dw-production\x06\x169
@@ -236,11 +237,11 @@ func TestCeleryPendingWhileBusy(t *testing.T) {
 	}
 
 	// The queue keeps growing over three checks by more than the threshold: degraded.
-	sendTasks(t, url, "", "dw-backlog:2:-1:1")
+	servicetest.SendTasks(t, url, "", "dw-backlog:2:-1:1")
 	if rep := check(t, m, clock).Celery; rep.Status != StatusHealthy {
 		t.Errorf("status after two growing checks: got %q %v, want healthy", rep.Status, rep.Warnings)
 	}
-	sendTasks(t, url, "", "dw-backlog:2:-1:1")
+	servicetest.SendTasks(t, url, "", "dw-backlog:2:-1:1")
 	rep = check(t, m, clock).Celery
 	if rep.Status != StatusDegraded || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "grew from 14 to 18") {
 		t.Errorf("status after three growing checks: got %q %v, want degraded, grew from 14 to 18", rep.Status, rep.Warnings)
@@ -252,9 +253,9 @@ func TestCeleryPendingWhileBusy(t *testing.T) {
 func TestCeleryPasswordAndDatabase3(t *testing.T) {
 	t.Parallel()
 	const password = "s3cret-Pa55word"
-	srv := newRedisServer(t, redisServerOptions{password: password})
-	url := srv.url(3)
-	startWorkers(t, workerOptions{broker: url, name: "guarded@syncwatch-test"})
+	srv := servicetest.NewRedis(t, servicetest.RedisOptions{Password: password})
+	url := srv.URL(3)
+	startWorkers(t, servicetest.WorkerOptions{Broker: url, Name: "guarded@syncwatch-test"})
 	m, clock := newTestMonitor(t, Config{BrokerURL: url, RedisURL: RedisURLFrom("", url), DefaultQueue: "dw-production", Timeout: workerTestTimeout})
 	rep := check(t, m, clock)
 	if rep.Celery.Status != StatusHealthy || !slices.Equal(workerNames(rep.Celery), []string{"guarded@syncwatch-test"}) {
@@ -263,7 +264,7 @@ func TestCeleryPasswordAndDatabase3(t *testing.T) {
 	if rep.Redis.Status != StatusHealthy {
 		t.Errorf("redis: got %q %s, want healthy", rep.Redis.Status, rep.Redis.Error)
 	}
-	if want := "redis://:***@" + srv.addr() + "/3"; rep.Celery.Broker != want {
+	if want := "redis://:***@" + srv.Addr() + "/3"; rep.Celery.Broker != want {
 		t.Errorf("broker: got %q, want %q", rep.Celery.Broker, want)
 	}
 	out, _ := json.Marshal(rep)
@@ -283,11 +284,11 @@ func TestCeleryPasswordAndDatabase3(t *testing.T) {
 func TestCeleryGlobalKeyPrefix(t *testing.T) {
 	t.Parallel()
 	db := nextDB(t)
-	url := shared.url(db)
+	url := shared.URL(db)
 	const opts = `{"global_keyprefix": "pfx:"}`
-	startWorkers(t, workerOptions{broker: url, transportOptions: opts, keyPrefix: "pfx:", name: "prefixed@syncwatch-test"})
-	sendTasks(t, url, opts, "dw-backlog:3:-1:1", "dw-backlog:2:6:1")
-	c := shared.client(t, db)
+	startWorkers(t, servicetest.WorkerOptions{Broker: url, TransportOptions: opts, Name: "prefixed@syncwatch-test"})
+	servicetest.SendTasks(t, url, opts, "dw-backlog:3:-1:1", "dw-backlog:2:6:1")
+	c := shared.Client(t, db)
 	if n := listLengthsUnder(t, c, "pfx:", "dw-backlog"); n != 5 {
 		t.Fatalf("the test's own LLEN sum under pfx:: got %d, want 5", n)
 	}
@@ -320,14 +321,14 @@ func TestCeleryGlobalKeyPrefix(t *testing.T) {
 func TestCeleryBrokerStoppedAndRestarted(t *testing.T) {
 	t.Parallel()
 	const password = "broker-Pa55"
-	srv := newRedisServer(t, redisServerOptions{password: password})
-	url := srv.url(0)
-	startWorkers(t, workerOptions{broker: url, name: "phoenix@syncwatch-test"})
+	srv := servicetest.NewRedis(t, servicetest.RedisOptions{Password: password})
+	url := srv.URL(0)
+	startWorkers(t, servicetest.WorkerOptions{Broker: url, Name: "phoenix@syncwatch-test"})
 	var logs syncBuffer
 	m, clock := newTestMonitor(t, Config{
 		Logger:       slog.New(slog.NewTextHandler(&logs, nil)),
 		BrokerURL:    url,
-		RedisURL:     shared.url(0),
+		RedisURL:     shared.URL(0),
 		DefaultQueue: "dw-production",
 		Database: func(ctx context.Context) (syncs.DatabaseHealth, error) {
 			return syncs.DatabaseHealth{ResponseTime: 3 * time.Millisecond, ConnectionCount: 4}, nil
@@ -337,7 +338,7 @@ func TestCeleryBrokerStoppedAndRestarted(t *testing.T) {
 		t.Fatalf("before the stop: got %q %s, want healthy", rep.Celery.Status, rep.Celery.Error)
 	}
 
-	srv.stop()
+	srv.Stop()
 	start := time.Now()
 	rep := check(t, m, clock)
 	if elapsed := time.Since(start); elapsed > DefaultTimeout {
@@ -366,7 +367,7 @@ func TestCeleryBrokerStoppedAndRestarted(t *testing.T) {
 		}
 	}
 
-	if err := srv.start(); err != nil {
+	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
 	rep = check(t, m, clock)

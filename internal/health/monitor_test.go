@@ -29,6 +29,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/syncwatch/syncwatch/internal/servicetest"
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
 
@@ -109,9 +110,9 @@ func TestHungPeersDoNotBlock(t *testing.T) {
 // three broadcasts (ping, stats, active_queues) Redis counts as three PUBLISH calls.
 func TestConcurrentCheckNowShareOneRun(t *testing.T) {
 	t.Parallel()
-	srv := newRedisServer(t, redisServerOptions{})
-	c := srv.client(t, 0)
-	m, clock := newTestMonitor(t, Config{BrokerURL: srv.url(0), RedisURL: srv.url(0)})
+	srv := servicetest.NewRedis(t, servicetest.RedisOptions{})
+	c := srv.Client(t, 0)
+	m, clock := newTestMonitor(t, Config{BrokerURL: srv.URL(0), RedisURL: srv.URL(0)})
 	if err := c.ConfigResetStat(context.Background()).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +153,7 @@ func TestConcurrentCheckNowShareOneRun(t *testing.T) {
 
 func TestRunChecksInTheBackgroundUntilCancelled(t *testing.T) {
 	t.Parallel()
-	m, err := NewMonitor(Config{RedisURL: "unix://" + shared.socket, Interval: 100 * time.Millisecond, Timeout: time.Second})
+	m, err := NewMonitor(Config{RedisURL: "unix://" + shared.Socket(), Interval: 100 * time.Millisecond, Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,15 +253,15 @@ func TestDatabaseSection(t *testing.T) {
 func TestRedisSection(t *testing.T) {
 	t.Parallel()
 	db := nextDB(t)
-	info, err := shared.client(t, db).Info(context.Background(), "server").Result()
+	info, err := shared.Client(t, db).Info(context.Background(), "server").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantVersion := parseInfo(info)["redis_version"]
 	for _, url := range []string{
-		shared.url(db),
-		"unix://" + shared.socket + "?db=" + strconv.Itoa(db),
-		"redis+socket://" + shared.socket + "?virtual_host=" + strconv.Itoa(db),
+		shared.URL(db),
+		"unix://" + shared.Socket() + "?db=" + strconv.Itoa(db),
+		"redis+socket://" + shared.Socket() + "?virtual_host=" + strconv.Itoa(db),
 	} {
 		t.Run(url, func(t *testing.T) {
 			t.Parallel()
@@ -279,14 +280,14 @@ func TestRedisSection(t *testing.T) {
 
 	t.Run("used memory near maxmemory", func(t *testing.T) {
 		t.Parallel()
-		srv := newRedisServer(t, redisServerOptions{})
-		c := srv.client(t, 0)
+		srv := servicetest.NewRedis(t, servicetest.RedisOptions{})
+		c := srv.Client(t, 0)
 		ctx := context.Background()
 		used := *intField(parseInfo(c.Info(ctx, "memory").Val()), "used_memory")
 		if err := c.ConfigSet(ctx, "maxmemory", strconv.FormatInt(used*21/20, 10)).Err(); err != nil {
 			t.Fatal(err)
 		}
-		m, clock := newTestMonitor(t, Config{RedisURL: srv.url(0)})
+		m, clock := newTestMonitor(t, Config{RedisURL: srv.URL(0)})
 		rep := check(t, m, clock).Redis
 		if rep.Status != StatusDegraded || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "of maxmemory") || rep.MemoryMaxMB == nil {
 			t.Errorf("got %q %v max %v, want degraded: used memory is …%% of maxmemory", rep.Status, rep.Warnings, deref(rep.MemoryMaxMB))
@@ -295,16 +296,16 @@ func TestRedisSection(t *testing.T) {
 
 	t.Run("a stopped server", func(t *testing.T) {
 		t.Parallel()
-		srv := newRedisServer(t, redisServerOptions{password: "Cache-Pa55"})
-		m, clock := newTestMonitor(t, Config{RedisURL: srv.url(0)})
-		srv.stop()
+		srv := servicetest.NewRedis(t, servicetest.RedisOptions{Password: "Cache-Pa55"})
+		m, clock := newTestMonitor(t, Config{RedisURL: srv.URL(0)})
+		srv.Stop()
 		rep := check(t, m, clock).Redis
 		if rep.Status != StatusUnhealthy || !strings.Contains(rep.Error, "redis unreachable") || !strings.Contains(rep.Error, "refused") ||
 			rep.ResponseTimeMS != nil || rep.MemoryUsedMB != nil {
 			t.Errorf("got %q %q rtt %v memory %v, want unhealthy, redis unreachable, connection refused, nulls",
 				rep.Status, rep.Error, deref(rep.ResponseTimeMS), deref(rep.MemoryUsedMB))
 		}
-		if want := "redis://:***@" + srv.addr() + "/0"; rep.Server != want || strings.Contains(rep.Error, "Cache-Pa55") {
+		if want := "redis://:***@" + srv.Addr() + "/0"; rep.Server != want || strings.Contains(rep.Error, "Cache-Pa55") {
 			t.Errorf("got server %q error %q, want %q and no password", rep.Server, rep.Error, want)
 		}
 	})
@@ -315,13 +316,13 @@ func TestRedisSection(t *testing.T) {
 func TestRedisOverTLS(t *testing.T) {
 	t.Parallel()
 	files := writeTestCertificates(t)
-	srv := newRedisServer(t, redisServerOptions{tls: files})
-	base := "rediss://" + srv.addr() + "/0"
+	srv := servicetest.NewRedis(t, servicetest.RedisOptions{TLS: files})
+	base := "rediss://" + srv.Addr() + "/0"
 	tests := []struct {
 		url    string
 		status Status
 	}{
-		{base + "?ssl_ca_certs=" + files.ca, StatusHealthy},
+		{base + "?ssl_ca_certs=" + files.CA, StatusHealthy},
 		{base + "?ssl_cert_reqs=CERT_NONE", StatusHealthy},
 		{base, StatusUnhealthy}, // the system's roots do not know the test CA
 	}
@@ -334,7 +335,7 @@ func TestRedisOverTLS(t *testing.T) {
 }
 
 // writeTestCertificates makes a CA and a server certificate for 127.0.0.1.
-func writeTestCertificates(t *testing.T) *tlsFiles {
+func writeTestCertificates(t *testing.T) *servicetest.TLSFiles {
 	t.Helper()
 	dir := t.TempDir()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -369,11 +370,11 @@ func writeTestCertificates(t *testing.T) *tlsFiles {
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(caCert)
-	return &tlsFiles{
-		ca:     write("ca.pem", "CERTIFICATE", caDER),
-		cert:   write("server.pem", "CERTIFICATE", srvDER),
-		key:    write("server.key", "EC PRIVATE KEY", keyDER),
-		client: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"},
+	return &servicetest.TLSFiles{
+		CA:     write("ca.pem", "CERTIFICATE", caDER),
+		Cert:   write("server.pem", "CERTIFICATE", srvDER),
+		Key:    write("server.key", "EC PRIVATE KEY", keyDER),
+		Client: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"},
 	}
 }
 
@@ -438,7 +439,7 @@ func TestEndpointsSection(t *testing.T) {
 // hungPeerClosed returns an address where nothing listens.
 func hungPeerClosed(t *testing.T) string {
 	t.Helper()
-	port, err := freePort()
+	port, err := servicetest.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -479,19 +480,19 @@ func monitorCommands(t *testing.T, addr string) <-chan string {
 // are decimals below the time left, where go-redis's BRPop would send "1" for 300 ms.
 func TestBRPOPWaitsWithSubSecondTimeouts(t *testing.T) {
 	t.Parallel()
-	srv := newRedisServer(t, redisServerOptions{})
+	srv := servicetest.NewRedis(t, servicetest.RedisOptions{})
 	ctx := context.Background()
-	stranger := srv.client(t, 0).Subscribe(ctx, "/0.celery.pidbox")
+	stranger := srv.Client(t, 0).Subscribe(ctx, "/0.celery.pidbox")
 	if _, err := stranger.Receive(ctx); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stranger.Close() })
-	lines := monitorCommands(t, srv.addr())
+	lines := monitorCommands(t, srv.Addr())
 
-	plain := srv.client(t, 0)
+	plain := srv.Client(t, 0)
 	plain.BRPop(ctx, 300*time.Millisecond, "go-redis-brpop")
 
-	ep, _ := parseRedisURL(srv.url(0))
+	ep, _ := parseRedisURL(srv.URL(0))
 	client := redis.NewClient(redisOptions(ep, time.Second))
 	t.Cleanup(func() { client.Close() })
 	start := time.Now()
@@ -559,8 +560,8 @@ func TestReportJSONHasTheContractsFields(t *testing.T) {
 	t.Parallel()
 	db := nextDB(t)
 	m, clock := newTestMonitor(t, Config{
-		BrokerURL: shared.url(db),
-		RedisURL:  shared.url(db),
+		BrokerURL: shared.URL(db),
+		RedisURL:  shared.URL(db),
 		Database: func(context.Context) (syncs.DatabaseHealth, error) {
 			return syncs.DatabaseHealth{ResponseTime: 12 * time.Millisecond, ConnectionCount: 5}, nil
 		},

@@ -1,4 +1,4 @@
-"""A tiny Celery app for the tests of syncwatch's internal/health package.
+"""A tiny Celery app for syncwatch's tests (internal/servicetest starts its workers).
 
 Configured like the warehouse's workers (prefetch 1, late acks), from the environment:
 BROKER_URL, TRANSPORT_OPTIONS (JSON, for example {"global_keyprefix": "pfx:"}) and
