@@ -17,7 +17,8 @@ import (
 // absent, and makes its history current: an empty one gets demo.FillDays of demo history;
 // with simulate, one a demo wrote before is brought up to now as if the sync engines had
 // kept running. It returns the store and, with simulate, the simulator's run function,
-// which writes runs every `every` until its context ends (nil without simulate). Stop the
+// which writes runs every `every` until its context ends (nil without simulate, or when
+// another process already simulates in the file: see demo.ClaimSimulator). Stop the
 // simulator before closing the store.
 func openDemo(ctx context.Context, path string, simulate bool, every time.Duration, logger *slog.Logger) (syncs.Store, func(context.Context), error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -27,6 +28,19 @@ func openDemo(ctx context.Context, path string, simulate bool, every time.Durati
 	if err != nil {
 		return nil, nil, err
 	}
+	release := func() {}
+	if simulate {
+		var claimed bool
+		release, claimed, err = demo.ClaimSimulator(db.Path())
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		if !claimed {
+			logger.Warn("another syncwatch simulates in this demo database; this one only shows it", "path", db.Path())
+			simulate = false
+		}
+	}
 	now := time.Now()
 	prepare := demo.FillIfEmpty
 	if simulate {
@@ -34,6 +48,7 @@ func openDemo(ctx context.Context, path string, simulate bool, every time.Durati
 	}
 	p, err := prepare(ctx, db, now)
 	if err != nil {
+		release()
 		db.Close()
 		return nil, nil, err
 	}
@@ -49,7 +64,10 @@ func openDemo(ctx context.Context, path string, simulate bool, every time.Durati
 		return db, nil, nil
 	}
 	sim := demo.NewSimulator(db, demo.SimulatorConfig{Every: every, Since: now, Logger: logger})
-	return db, sim.Run, nil
+	return db, func(ctx context.Context) {
+		defer release()
+		sim.Run(ctx)
+	}, nil
 }
 
 // defaultSQLitePath is where the embedded database lives unless told otherwise: the XDG

@@ -114,3 +114,53 @@ func TestOpenDemoWithoutSimulator(t *testing.T) {
 		t.Errorf("got %+v (%v), want the one row that was there", runs, err)
 	}
 }
+
+// TestOneSimulatorPerDemoFile opens one demo file twice, as two syncwatch processes would:
+// only the first simulates (two would write every run twice); the second shows the file
+// and says why it does not simulate. Once the first simulator stops, a new open may
+// simulate again.
+func TestOneSimulatorPerDemoFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "demo.sqlite")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	first, simulate, err := openDemo(ctx, path, true, time.Hour, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if simulate == nil {
+		t.Fatal("the first open got no simulator")
+	}
+	simCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { simulate(simCtx); close(done) }()
+
+	var logs bytes.Buffer
+	second, again, err := openDemo(ctx, path, true, time.Hour, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again != nil {
+		t.Error("the second open of a simulated file got a simulator too")
+	}
+	if !strings.Contains(logs.String(), "another syncwatch simulates") {
+		t.Errorf("the second open does not say why it does not simulate: %q", logs.String())
+	}
+	if runs, err := second.RecentRuns(ctx, syncs.RecentQuery{Limit: 1}); err != nil || len(runs) != 1 {
+		t.Errorf("the second open shows %d runs (%v), want the demo's", len(runs), err)
+	}
+	second.Close()
+
+	stop()
+	<-done
+	third, simulateAgain, err := openDemo(ctx, path, true, time.Hour, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	if simulateAgain == nil {
+		t.Error("after the simulator stopped, a new open got no simulator")
+	}
+}
