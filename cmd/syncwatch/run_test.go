@@ -318,14 +318,16 @@ func TestBrokerDownOnlyTurnsItsPartsRed(t *testing.T) {
 		if status != 200 || json.Unmarshal(body, &h) != nil {
 			t.Fatalf("got %d %s", status, body)
 		}
-		if h.Celery.Status == "unhealthy" && h.Redis.Status == "unhealthy" && h.Database.Status == "healthy" {
+		// The database is not red; on a loaded machine its check may be slow, degraded.
+		databaseUp := h.Database.Status == "healthy" || h.Database.Status == "degraded"
+		if h.Celery.Status == "unhealthy" && h.Redis.Status == "unhealthy" && databaseUp {
 			if strings.Contains(string(body), "hunter2") {
 				t.Errorf("the broker's password is in the response: %s", body)
 			}
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("got %s, want celery and redis unhealthy and the database healthy", body)
+			t.Fatalf("got %s, want celery and redis unhealthy and the database up", body)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
