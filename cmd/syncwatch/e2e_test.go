@@ -47,17 +47,15 @@ func TestEndToEnd(t *testing.T) {
 	const readTiles = `Object.fromEntries([...document.querySelectorAll("#health-tiles [data-component]")].map(n => [n.dataset.component, {
 		status: n.dataset.status,
 		values: Object.fromEntries([...n.querySelectorAll("dd[data-field]")].map(d => [d.dataset.field, d.dataset.value]))}]))`
-	celeryStatus := `document.querySelector('#health-tiles [data-component="celery"]')?.dataset.status`
-
-	// The first health check may still be running when the page loads; the page refreshes
-	// itself until every component has been checked.
-	tab.WaitFor(t, 30*time.Second, celeryStatus+` === "healthy"`)
-	tiles := browsertest.Eval[map[string]tile](t, tab, readTiles)
-	for _, name := range []string{"database", "celery", "redis"} {
-		if tiles[name].Status != "healthy" {
-			t.Errorf("%s: got %q, want healthy: %+v", name, tiles[name].Status, tiles[name])
-		}
+	status := func(component string) string {
+		return `document.querySelector('#health-tiles [data-component="` + component + `"]')?.dataset.status`
 	}
+
+	// The first health check may still be running when the page loads, and on a loaded
+	// machine one check may be slow (degraded): the page refreshes itself every second
+	// until all three are checked and healthy at once.
+	tab.WaitFor(t, 30*time.Second, status("database")+` === "healthy" && `+status("celery")+` === "healthy" && `+status("redis")+` === "healthy"`)
+	tiles := browsertest.Eval[map[string]tile](t, tab, readTiles)
 	if got := tiles["celery"].Values["active_workers"]; got != "1" {
 		t.Errorf("active workers: got %q, want 1", got)
 	}
@@ -81,13 +79,15 @@ func TestEndToEnd(t *testing.T) {
 
 	// The worker dies: within a few checks the page, left open, says Celery is down.
 	workers[0].Kill()
-	tab.WaitFor(t, 30*time.Second, celeryStatus+` === "unhealthy"`)
+	tab.WaitFor(t, 30*time.Second, status("celery")+` === "unhealthy"`)
 	tiles = browsertest.Eval[map[string]tile](t, tab, readTiles)
 	if got := tiles["celery"].Values["active_workers"]; got != "0" {
 		t.Errorf("active workers after the worker died: got %q, want 0", got)
 	}
-	if tiles["database"].Status != "healthy" || tiles["redis"].Status != "healthy" {
-		t.Errorf("a dead worker turned other components red: %+v", tiles)
+	for _, name := range []string{"database", "redis"} {
+		if st := tiles[name].Status; st == "unhealthy" {
+			t.Errorf("a dead worker turned %s red: %+v", name, tiles[name])
+		}
 	}
 	tab.Console.AssertClean(t)
 }

@@ -490,19 +490,19 @@ func TestHealthChecksOnDemand(t *testing.T) {
 				CheckedAt time.Time `json:"checked_at"`
 			} `json:"database"`
 		}
-		if status != 200 || json.Unmarshal(body, &h) != nil || h.Database.Status != "healthy" {
+		// Healthy, or degraded when a loaded machine made the check slow: either way checked.
+		if status != 200 || json.Unmarshal(body, &h) != nil || (h.Database.Status != "healthy" && h.Database.Status != "degraded") {
 			t.Fatalf("%s: got %d %s", query, status, body)
 		}
 		return h.Database.CheckedAt
 	}
 	// With an hour between background checks, only an on-demand check is newer than the
 	// first one (and the monitor coalesces checks closer than two seconds).
-	var first time.Time
 	eventually(t, 5*time.Second, "a first check", func() bool {
 		status, body, _ := get(t, s.base+"api/system-health/", nil)
-		return status == 200 && strings.Contains(string(body), `"database":{"status":"healthy"`)
+		return status == 200 && !strings.Contains(string(body), `"pending":true`)
 	})
-	first = checkedAt("")
+	first := checkedAt("")
 	time.Sleep(2100 * time.Millisecond)
 	if now := checkedAt("?check=now"); !now.After(first) {
 		t.Errorf("check=now: got checked_at %v, want after the first check %v", now, first)
