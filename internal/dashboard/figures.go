@@ -113,22 +113,36 @@ func overview(running []syncs.RunningCount, groups []syncs.FinishedGroup) Overvi
 		o.ActiveSyncs += c.Running
 		o.StuckSyncs += c.Stuck
 	}
+	var today outcomes
 	for _, g := range groups {
-		if !g.In24Hours {
-			continue
-		}
-		switch g.Status {
-		case syncs.StatusSuccess:
-			o.CompletedToday += g.Count
-		case syncs.StatusFailed:
-			o.FailedToday += g.Count
-		case syncs.StatusPartial:
-			o.PartialToday += g.Count
+		if g.In24Hours {
+			today.add(g.Status, g.Count)
 		}
 	}
-	o.SuccessRate = percent(o.CompletedToday, o.CompletedToday+o.FailedToday+o.PartialToday)
+	o.CompletedToday, o.FailedToday, o.PartialToday = today.success, today.failed, today.partial
+	o.SuccessRate = today.successRate()
 	return o
 }
+
+// outcomes counts finished rows by the three statuses the contract's rates are taken
+// over; any other status (skipped, one nobody knows) counts in none of them.
+type outcomes struct{ success, failed, partial int64 }
+
+func (o *outcomes) add(status string, count int64) {
+	switch status {
+	case syncs.StatusSuccess:
+		o.success += count
+	case syncs.StatusFailed:
+		o.failed += count
+	case syncs.StatusPartial:
+		o.partial += count
+	}
+}
+
+// total is the rows a rate is out of.
+func (o outcomes) total() int64 { return o.success + o.failed + o.partial }
+
+func (o outcomes) successRate() *float64 { return percent(o.success, o.total()) }
 
 // crmStatuses builds the CRM table: the configured sources in their order, then every
 // other source with a row that started in the last 30 days, by source.
@@ -229,7 +243,10 @@ func durationFigures(run syncs.Run) (*float64, *float64) {
 // charts computes the four charts over the shown days.
 func charts(groups []syncs.FinishedGroup, started []syncs.CRMCount, bounds []time.Time) ChartsResponse {
 	days := len(bounds) - 1
-	type day struct{ success, failed, partial, durMicros, durCount int64 }
+	type day struct {
+		outcomes
+		durMicros, durCount int64
+	}
 	perDay := make([]day, days)
 	records := make(map[string]int64)
 	for _, g := range groups {
@@ -237,14 +254,7 @@ func charts(groups []syncs.FinishedGroup, started []syncs.CRMCount, bounds []tim
 			continue
 		}
 		p := &perDay[g.Day]
-		switch g.Status {
-		case syncs.StatusSuccess:
-			p.success += g.Count
-		case syncs.StatusFailed:
-			p.failed += g.Count
-		case syncs.StatusPartial:
-			p.partial += g.Count
-		}
+		p.add(g.Status, g.Count)
 		// Failed rows are left out of durations: the stale-sync cleanup gives them an
 		// end_time days after their start, which is not a duration.
 		if g.Status == syncs.StatusSuccess || g.Status == syncs.StatusPartial {
@@ -258,7 +268,7 @@ func charts(groups []syncs.FinishedGroup, started []syncs.CRMCount, bounds []tim
 	c.SuccessRateTrend.Labels = dayLabels(bounds)
 	for _, p := range perDay {
 		c.SyncDurationTrend.Data = append(c.SyncDurationTrend.Data, meanSeconds(p.durMicros, p.durCount))
-		c.SuccessRateTrend.Data = append(c.SuccessRateTrend.Data, percent(p.success, p.success+p.failed+p.partial))
+		c.SuccessRateTrend.Data = append(c.SuccessRateTrend.Data, p.successRate())
 	}
 	c.RecordsByCRM = byCRM(records)
 	frequency := make(map[string]int64, len(started))
@@ -346,26 +356,17 @@ func (d *Dashboard) errorFigures(ctx context.Context, groups []syncs.FinishedGro
 	}
 
 	// Failure rates per CRM over the same days.
-	type tally struct{ failed, total int64 }
-	tallies := make(map[string]*tally)
+	tallies := make(map[string]*outcomes)
 	for _, g := range groups {
 		if g.Day < 0 || g.Day >= days {
 			continue
 		}
-		switch g.Status {
-		case syncs.StatusSuccess, syncs.StatusFailed, syncs.StatusPartial:
-		default:
-			continue
-		}
 		t := tallies[g.CRMSource]
 		if t == nil {
-			t = &tally{}
+			t = &outcomes{}
 			tallies[g.CRMSource] = t
 		}
-		t.total += g.Count
-		if g.Status == syncs.StatusFailed {
-			t.failed += g.Count
-		}
+		t.add(g.Status, g.Count)
 	}
 	e.ProblematicCRMs = []ProblematicCRM{}
 	for source, t := range tallies {
@@ -373,8 +374,8 @@ func (d *Dashboard) errorFigures(ctx context.Context, groups []syncs.FinishedGro
 			continue
 		}
 		e.ProblematicCRMs = append(e.ProblematicCRMs, ProblematicCRM{
-			Source: word(source), Name: displayName(source), Failed: t.failed, Total: t.total,
-			FailureRate: *percent(t.failed, t.total),
+			Source: word(source), Name: displayName(source), Failed: t.failed, Total: t.total(),
+			FailureRate: *percent(t.failed, t.total()),
 		})
 	}
 	// By the exact rate (failed/total compared as fractions): two rates that round alike
