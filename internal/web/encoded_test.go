@@ -3,8 +3,6 @@ package web_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"net/http"
 	"testing"
 	"time"
 
@@ -17,16 +15,11 @@ func TestAnswersFollowTheirFigures(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, siteOptions{refresh: time.Second, run: true})
 	body := func(path string) []byte {
-		resp, err := http.Get(s.ts.URL + basePath + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
+		resp, b := get(t, s.ts.URL+basePath+path)
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json; charset=utf-8" {
 			t.Fatalf("%s: %d %q", path, resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
-		return b
+		return []byte(b)
 	}
 	// Two answers of the figures of one computation are the same bytes (a refresh in
 	// between gives another timestamp, and then may differ).

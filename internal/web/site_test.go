@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -83,20 +82,12 @@ func (s *site) pageURL() string { return s.ts.URL + basePath }
 // api fetches an API endpoint (a path below api/) and decodes its JSON.
 func (s *site) api(t *testing.T, path string) map[string]any {
 	t.Helper()
-	res, err := http.Get(s.ts.URL + basePath + "api/" + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, body := get(t, s.ts.URL+basePath+"api/"+path)
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("GET api/%s: %s: %s", path, res.Status, body)
 	}
 	var v map[string]any
-	if err := json.Unmarshal(body, &v); err != nil {
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
 		t.Fatalf("GET api/%s: %v", path, err)
 	}
 	return v
