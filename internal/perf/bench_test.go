@@ -59,17 +59,15 @@ func timed(b *testing.B, f func() error) {
 	b.ReportMetric(at(0.95), "p95-ms")
 }
 
-// BenchmarkSyncwatch measures what a request costs when its figures are not in memory
-// (each iteration starts a new dashboard, so the figures are computed again), and what
-// it costs when they are.
-func BenchmarkSyncwatch(b *testing.B) {
-	url := benchDatabase(b)
-	store, err := postgres.Open(context.Background(), url, postgres.Options{})
+// coldServers opens a store on the benchmark database for b, and returns a function that
+// builds a dashboard on it and the handler serving it, with no figures computed yet.
+func coldServers(b *testing.B) func() (*dashboard.Dashboard, http.Handler) {
+	store, err := postgres.Open(context.Background(), benchDatabase(b), postgres.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer store.Close()
-	newServer := func() (*dashboard.Dashboard, http.Handler) {
+	b.Cleanup(func() { store.Close() })
+	return func() (*dashboard.Dashboard, http.Handler) {
 		d, err := dashboard.New(dashboard.Config{Store: store})
 		if err != nil {
 			b.Fatal(err)
@@ -80,6 +78,13 @@ func BenchmarkSyncwatch(b *testing.B) {
 		}
 		return d, h
 	}
+}
+
+// BenchmarkSyncwatch measures what a request costs when its figures are not in memory
+// (each iteration starts a new dashboard, so the figures are computed again), and what
+// it costs when they are.
+func BenchmarkSyncwatch(b *testing.B) {
+	newServer := coldServers(b)
 	get := func(h http.Handler, path string) error {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/ingestion/monitoring/"+path, nil))

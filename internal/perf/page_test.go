@@ -1,7 +1,6 @@
 package perf_test
 
 import (
-	"context"
 	"net/http/httptest"
 	"strconv"
 	"testing"
@@ -10,30 +9,15 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/syncwatch/syncwatch/internal/browsertest"
-	"github.com/syncwatch/syncwatch/internal/dashboard"
-	"github.com/syncwatch/syncwatch/internal/postgres"
-	"github.com/syncwatch/syncwatch/internal/web"
 )
 
 // BenchmarkPageReady measures, in Chromium, how long after navigation the page stands
 // with all its figures (app.js records the moment in data-ready-ms): on a first visit to
 // a server that has not computed anything yet, and on a visit served from memory.
 func BenchmarkPageReady(b *testing.B) {
-	url := benchDatabase(b)
-	store, err := postgres.Open(context.Background(), url, postgres.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
+	newServer := coldServers(b)
 	newSite := func() *httptest.Server {
-		d, err := dashboard.New(dashboard.Config{Store: store})
-		if err != nil {
-			b.Fatal(err)
-		}
-		h, err := web.NewServer(web.Config{Dashboard: d})
-		if err != nil {
-			b.Fatal(err)
-		}
+		_, h := newServer()
 		s := httptest.NewServer(h)
 		b.Cleanup(s.Close)
 		return s
