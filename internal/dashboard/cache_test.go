@@ -80,6 +80,17 @@ func viewers(t *testing.T, d *dashboard.Dashboard, n int) {
 	}
 }
 
+// openStore opens a read-only store on db, closed when the test ends.
+func openStore(t *testing.T, db *pgtest.DB) *postgres.DB {
+	t.Helper()
+	store, err := postgres.Open(context.Background(), db.URL, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
 func TestViewersNeverMultiplyQueries(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t, pgtest.ShapeA)
@@ -89,12 +100,7 @@ func TestViewersNeverMultiplyQueries(t *testing.T) {
 		db.Insert(t, storetest.Row{CRMSource: []string{"hubspot", "genius", "acme"}[i%3], Start: end.Add(-time.Minute), End: &end})
 	}
 	open := func() (*dashboard.Dashboard, *countingStore) {
-		store, err := postgres.Open(context.Background(), db.URL, postgres.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { store.Close() })
-		counting := &countingStore{Store: store}
+		counting := &countingStore{Store: openStore(t, db)}
 		d, err := dashboard.New(dashboard.Config{Store: counting, RefreshInterval: time.Hour})
 		if err != nil {
 			t.Fatal(err)
@@ -128,12 +134,7 @@ func TestViewersNeverMultiplyQueries(t *testing.T) {
 
 func TestFiguresAreRecomputedOncePerInterval(t *testing.T) {
 	t.Parallel()
-	db := pgtest.New(t, pgtest.ShapeA)
-	store, err := postgres.Open(context.Background(), db.URL, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := openStore(t, pgtest.New(t, pgtest.ShapeA))
 	const interval = 250 * time.Millisecond
 	d, err := dashboard.New(dashboard.Config{Store: store, RefreshInterval: interval})
 	if err != nil {
@@ -164,12 +165,7 @@ func TestFiguresAreRecomputedOncePerInterval(t *testing.T) {
 
 func TestSystemHealthWithoutMonitorIsNotConfigured(t *testing.T) {
 	t.Parallel()
-	db := pgtest.New(t, pgtest.ShapeA)
-	store, err := postgres.Open(context.Background(), db.URL, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := openStore(t, pgtest.New(t, pgtest.ShapeA))
 	d, err := dashboard.New(dashboard.Config{Store: store})
 	if err != nil {
 		t.Fatal(err)
@@ -203,12 +199,7 @@ func (c *concurrencyStore) FinishedSince(ctx context.Context, w syncs.Window) (s
 
 func TestParametersChosenByViewersComputeOneAtATime(t *testing.T) {
 	t.Parallel()
-	db := pgtest.New(t, pgtest.ShapeA)
-	store, err := postgres.Open(context.Background(), db.URL, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := openStore(t, pgtest.New(t, pgtest.ShapeA))
 	c := &concurrencyStore{Store: store}
 	d, err := dashboard.New(dashboard.Config{Store: c})
 	if err != nil {
