@@ -268,17 +268,8 @@ func (db *DB) RecentRuns(ctx context.Context, q syncs.RecentQuery) ([]syncs.Run,
 	var branches []string
 	for _, r := range q.Ranges() {
 		var cond []string
-		if q.CRMSource != "" {
-			cond = append(cond, "crm_source = "+arg(q.CRMSource))
-		}
-		if !r.StartedAfter.IsZero() {
-			cond = append(cond, "start_time > "+arg(r.StartedAfter))
-		}
-		if !r.StartedAtOrBefore.IsZero() {
-			cond = append(cond, "start_time <= "+arg(r.StartedAtOrBefore))
-		}
-		if r.RawStatus != "" {
-			cond = append(cond, "status = "+arg(r.RawStatus))
+		for _, c := range r.Comparisons() {
+			cond = append(cond, c.Column+" "+c.Op+" "+arg(c.Value))
 		}
 		b := `SELECT ` + runColumns + ` FROM orchestration.sync_history`
 		if len(cond) > 0 {

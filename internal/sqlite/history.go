@@ -289,23 +289,17 @@ func (db *DB) RecentFailures(ctx context.Context, limit int) ([]syncs.Run, error
 func (db *DB) RecentRuns(ctx context.Context, q syncs.RecentQuery) ([]syncs.Run, error) {
 	args := []any{q.Limit}
 	arg := func(v any) string {
+		if t, ok := v.(time.Time); ok {
+			v = micros(t)
+		}
 		args = append(args, v)
 		return "?" + strconv.Itoa(len(args))
 	}
 	var branches []string
 	for _, r := range q.Ranges() {
 		var cond []string
-		if q.CRMSource != "" {
-			cond = append(cond, "crm_source = "+arg(q.CRMSource))
-		}
-		if !r.StartedAfter.IsZero() {
-			cond = append(cond, "start_time > "+arg(micros(r.StartedAfter)))
-		}
-		if !r.StartedAtOrBefore.IsZero() {
-			cond = append(cond, "start_time <= "+arg(micros(r.StartedAtOrBefore)))
-		}
-		if r.RawStatus != "" {
-			cond = append(cond, "status = "+arg(r.RawStatus))
+		for _, c := range r.Comparisons() {
+			cond = append(cond, c.Column+" "+c.Op+" "+arg(c.Value))
 		}
 		b := `SELECT ` + runColumns + ` FROM sync_history`
 		if len(cond) > 0 {

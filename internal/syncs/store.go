@@ -134,10 +134,39 @@ type RecentQuery struct {
 // (newest first, ties by id) and limited: the store merges the ranges' rows and keeps the
 // first Limit. Each range is what one index range serves.
 type RecentRange struct {
+	// CRMSource is the crm_source to match; "" matches any.
+	CRMSource string
 	// StartedAfter and StartedAtOrBefore bound start_time; zero does not bound.
 	StartedAfter, StartedAtOrBefore time.Time
 	// RawStatus is the status column's value to match; "" matches any.
 	RawStatus string
+}
+
+// Comparison is one condition of a range, for a store to write in its SQL as
+// "Column Op parameter", with Value bound to the parameter.
+type Comparison struct {
+	Column string // a column of sync_history: crm_source, start_time or status
+	Op     string // =, > or <=
+	Value  any    // a string, or a time.Time for start_time
+}
+
+// Comparisons are the conditions, all to hold, that select the range's rows; none for a
+// range of every row.
+func (r RecentRange) Comparisons() []Comparison {
+	var cs []Comparison
+	if r.CRMSource != "" {
+		cs = append(cs, Comparison{"crm_source", "=", r.CRMSource})
+	}
+	if !r.StartedAfter.IsZero() {
+		cs = append(cs, Comparison{"start_time", ">", r.StartedAfter})
+	}
+	if !r.StartedAtOrBefore.IsZero() {
+		cs = append(cs, Comparison{"start_time", "<=", r.StartedAtOrBefore})
+	}
+	if r.RawStatus != "" {
+		cs = append(cs, Comparison{"status", "=", r.RawStatus})
+	}
+	return cs
 }
 
 // Ranges splits q into the ranges a store reads: one per start_time range of the hints
@@ -157,6 +186,7 @@ func (q RecentQuery) Ranges() []RecentRange {
 	}
 	var ranges []RecentRange
 	for _, span := range spans {
+		span.CRMSource = q.CRMSource
 		for _, st := range statuses {
 			span.RawStatus = st
 			ranges = append(ranges, span)
