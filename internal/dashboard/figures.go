@@ -264,8 +264,8 @@ func charts(groups []syncs.FinishedGroup, started []syncs.CRMCount, bounds []tim
 		records[g.CRMSource] += g.RecordsProcessed
 	}
 	c := ChartsResponse{Days: days}
-	c.SyncDurationTrend.Labels = dayLabels(bounds)
-	c.SuccessRateTrend.Labels = dayLabels(bounds)
+	labels := dayLabels(bounds) // shared by both trends, which are only read from here on
+	c.SyncDurationTrend.Labels, c.SuccessRateTrend.Labels = labels, labels
 	for _, p := range perDay {
 		c.SyncDurationTrend.Data = append(c.SyncDurationTrend.Data, meanSeconds(p.durMicros, p.durCount))
 		c.SuccessRateTrend.Data = append(c.SuccessRateTrend.Data, p.successRate())
