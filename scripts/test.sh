@@ -39,15 +39,23 @@ PG_BIN="$(pg_bin)"
 [ -n "$PG_BIN" ] && export PATH="$PG_BIN:$PATH"
 
 # --- PostgreSQL ------------------------------------------------------------------------
+# The tests get a private server of their own, on a free port, unless TEST_DATABASE_URL
+# names one: a server this machine already runs is never used (nor stopped).
 pg_answers() { psql "$1" -Atqc 'select 1' >/dev/null 2>&1; }
+TMP_DIRS=()
+cleanup() {
+	[ -n "${PGTMP:-}" ] && "${as_pg[@]}" pg_ctl -D "$PGTMP/data" -m immediate stop >/dev/null 2>&1
+	[ ${#TMP_DIRS[@]} -gt 0 ] && rm -rf "${TMP_DIRS[@]}"
+	return 0
+}
+trap cleanup EXIT
+as_pg=()
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
 	pg_answers "$TEST_DATABASE_URL" || die "TEST_DATABASE_URL does not answer"
-elif pg_answers "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"; then
-	export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 else
 	say "starting a private PostgreSQL server for the tests"
 	PGTMP="$(mktemp -d /tmp/syncwatch-pg.XXXXXX)"
-	as_pg=()
+	TMP_DIRS+=("$PGTMP")
 	if [ "$(id -u)" = 0 ]; then
 		# initdb refuses to run as root; the postgresql package created this user.
 		id postgres >/dev/null 2>&1 || useradd --system --home-dir "$PGTMP" postgres
@@ -56,8 +64,7 @@ else
 	fi
 	port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	"${as_pg[@]}" initdb -D "$PGTMP/data" -U postgres -A trust --no-sync >/dev/null
-	"${as_pg[@]}" pg_ctl -D "$PGTMP/data" -l "$PGTMP/log" -w -o "-p $port -k $PGTMP -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
-	trap '"${as_pg[@]}" pg_ctl -D "$PGTMP/data" -m immediate stop >/dev/null 2>&1; rm -rf "$PGTMP"' EXIT
+	"${as_pg[@]}" pg_ctl -D "$PGTMP/data" -l "$PGTMP/log" -w -o "-p $port -k $PGTMP -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
 	export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
 	pg_answers "$TEST_DATABASE_URL" || die "the private PostgreSQL server does not answer (log: $PGTMP/log)"
 fi
@@ -78,7 +85,9 @@ pkgs=("$@")
 say "go test ${pkgs[*]}"
 log="$(mktemp /tmp/syncwatch-test.XXXXXX)"
 status=0
-go test -count=1 -timeout 20m -v "${pkgs[@]}" >"$log" 2>&1 || status=$?
+# -race: a data race fails the run like a failed test. Packages run in parallel (one per
+# core); each starts its slow servers once.
+go test -race -count=1 -timeout 20m -v "${pkgs[@]}" >"$log" 2>&1 || status=$?
 # Show each package's verdict, and the output of whatever failed.
 grep -E '^(ok|FAIL|panic:)' "$log" || true
 if [ $status != 0 ]; then
@@ -89,6 +98,7 @@ if grep -q -- '--- SKIP' "$log"; then
 	die "a test was skipped: every test must run (see above)"
 fi
 [ $status = 0 ] || die "tests failed (full log: $log)"
+rm -f "$log" # kept only when something failed
 
 if [ $# -eq 0 ]; then
 	# The performance benchmarks, once each on 100,000 rows, so they do not rot; the

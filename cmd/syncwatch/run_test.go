@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -254,22 +255,77 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	t.Parallel()
 	db := dbWithRows(t)
 	s := start(t, map[string]string{"DATABASE_URL": db.URL}, "--addr", "127.0.0.1:0")
-	// A request on its way when the signal arrives is answered before run returns.
 	if status, _, _ := get(t, s.base+"api/stats/", nil); status != 200 {
 		t.Fatalf("got %d before shutdown", status)
 	}
-	s.cancel()
-	select {
-	case err := <-s.done:
-		if err != nil {
-			t.Errorf("got %v, want a clean shutdown", err)
-		}
-		s.done <- err // for the cleanup
-	case <-time.After(15 * time.Second):
-		t.Fatal("run did not return after SIGTERM's context was cancelled")
+
+	// Hold a request genuinely in flight: figures never computed before (13 days), whose
+	// queries wait for a lock the test holds.
+	lock, err := db.Conn().Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := http.Get(s.base + "api/stats/"); err == nil {
-		t.Error("the server still answers after shutdown")
+	defer lock.Rollback(context.Background())
+	if _, err := lock.Exec(context.Background(), "LOCK TABLE orchestration.sync_history IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		status int
+		body   []byte
+		err    error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		resp, err := http.Get(s.base + "api/performance-charts/?days=13")
+		if err != nil {
+			answered <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		answered <- answer{resp.StatusCode, body, err}
+	}()
+	poll(t, "a query of the request waits for the lock", func() bool {
+		var waiting int
+		err := db.Conn().QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
+		return err == nil && waiting > 0
+	})
+
+	// The signal arrives; the server stops listening at once...
+	s.cancel()
+	addr := strings.TrimPrefix(s.root, "http://")
+	poll(t, "the listener closes", func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
+	// ...and answers the request in flight once its figures come.
+	if err := lock.Rollback(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a := <-answered
+	if a.err != nil || a.status != 200 || !bytes.Contains(a.body, []byte(`"days":13`)) {
+		t.Errorf("the request in flight got %d %s %v, want its figures", a.status, a.body, a.err)
+	}
+	if err := <-s.done; err != nil {
+		t.Errorf("got %v, want a clean shutdown", err)
+	}
+	s.done <- nil // for the cleanup
+}
+
+// poll waits until cond holds, for conditions outside this process that send no signal
+// (a server's state); it gives up after 10 s.
+func poll(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("never: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -481,31 +537,44 @@ func TestHelpAndFlagErrorsShowNoSecrets(t *testing.T) {
 func TestHealthChecksOnDemand(t *testing.T) {
 	t.Parallel()
 	db := dbWithRows(t)
-	s := start(t, map[string]string{"DATABASE_URL": db.URL}, "--addr", "127.0.0.1:0", "--health-interval", "1h")
-	checkedAt := func(query string) time.Time {
+	// A broker that accepts connections and never answers: a round of checks lasts the
+	// whole timeout, and the background one starts with the server.
+	hung, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hung.Close()
+	go func() {
+		for {
+			c, err := hung.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	s := start(t, map[string]string{"DATABASE_URL": db.URL, "CELERY_BROKER_URL": "redis://" + hung.Addr().String() + "/0"},
+		"--addr", "127.0.0.1:0", "--health-interval", "1h", "--health-timeout", "3s")
+	celery := func(query string) (string, bool) {
 		status, body, _ := get(t, s.base+"api/system-health/"+query, nil)
 		var h struct {
-			Database struct {
-				Status    string    `json:"status"`
-				CheckedAt time.Time `json:"checked_at"`
-			} `json:"database"`
+			Celery struct {
+				Status  string `json:"status"`
+				Pending bool   `json:"pending"`
+			} `json:"celery"`
 		}
-		// Healthy, or degraded when a loaded machine made the check slow: either way checked.
-		if status != 200 || json.Unmarshal(body, &h) != nil || (h.Database.Status != "healthy" && h.Database.Status != "degraded") {
+		if status != 200 || json.Unmarshal(body, &h) != nil {
 			t.Fatalf("%s: got %d %s", query, status, body)
 		}
-		return h.Database.CheckedAt
+		return h.Celery.Status, h.Celery.Pending
 	}
-	// With an hour between background checks, only an on-demand check is newer than the
-	// first one (and the monitor coalesces checks closer than two seconds).
-	eventually(t, 5*time.Second, "a first check", func() bool {
-		status, body, _ := get(t, s.base+"api/system-health/", nil)
-		return status == 200 && !strings.Contains(string(body), `"pending":true`)
-	})
-	first := checkedAt("")
-	time.Sleep(2100 * time.Millisecond)
-	if now := checkedAt("?check=now"); !now.After(first) {
-		t.Errorf("check=now: got checked_at %v, want after the first check %v", now, first)
+	// Without check=now the answer is the latest reading, at once: the first round is
+	// still waiting for the broker. With it, the answer waits for the round's results.
+	if _, pending := celery(""); !pending {
+		t.Fatal("the first round of checks ended before the test could ask; the broker answered?")
+	}
+	if status, pending := celery("?check=now"); pending || status != "unhealthy" {
+		t.Errorf("check=now: got %s (pending %v), want the round's verdict on a silent broker", status, pending)
 	}
 	if status, body, _ := get(t, s.base+"api/system-health/?check=soon", nil); status != 400 || !strings.Contains(string(body), "check") {
 		t.Errorf("check=soon: got %d %s, want 400 naming check", status, body)

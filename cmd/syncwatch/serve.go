@@ -155,13 +155,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer ln.Close()
 
 	// Everything that runs in the background (the figures, the health checks, the demo's
-	// simulator) stops before the store closes.
+	// simulator) stops before the store closes, and after the requests in flight have
+	// been answered: a request waiting for figures gets them during the shutdown.
 	store, simulate, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	bgCtx, stopBackground := context.WithCancel(ctx)
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var background sync.WaitGroup
 	defer background.Wait()
 	defer stopBackground()
@@ -205,8 +206,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	handler, err := web.NewServer(web.Config{
-		BasePath:  cfg.basePath,
-		Dashboard: dash,
+		BasePath: cfg.basePath,
+		Figures:  dash,
 		// Readiness is the health monitor's latest database check: /readyz is open to
 		// anyone, and must not let them spend the pool's connections.
 		Ready: func(context.Context) error {
@@ -242,14 +243,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	background.Go(func() { serveErr <- srv.Serve(ln) })
 	select {
 	case err := <-serveErr:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing requests in flight")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)

@@ -15,7 +15,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/syncwatch/syncwatch/internal/clock"
 	"github.com/syncwatch/syncwatch/internal/errclass"
+	"github.com/syncwatch/syncwatch/internal/feed"
+	"github.com/syncwatch/syncwatch/internal/health"
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
 
@@ -24,7 +27,7 @@ type Config struct {
 	Store syncs.Store
 	// Health is the monitor of PostgreSQL, Redis and the Celery workers; nil reports
 	// every component not_configured.
-	Health HealthReporter
+	Health HealthSource
 	// Sources is the configured list of known CRM sources, in display order (default:
 	// syncs.DefaultSources()).
 	Sources []string
@@ -41,8 +44,9 @@ type Config struct {
 	ComputeTimeout time.Duration
 	// DefaultDays is the number of days the page shows, kept computed (default 7).
 	DefaultDays int
-	Now         func() time.Time
-	Logger      *slog.Logger
+	// Clock is the time of the figures and of the refresh loop (default the real clock).
+	Clock  clock.Clock
+	Logger *slog.Logger
 }
 
 // The bounds of the query parameters.
@@ -53,13 +57,19 @@ const (
 	DefaultRecentLimit = 20
 )
 
-// Dashboard computes and keeps the figures.
+// Dashboard computes and keeps the figures, and tells its subscribers (Subscribe) each
+// time it has new ones or a new health reading.
 type Dashboard struct {
-	cfg   Config
-	cache *cache
+	cfg     Config
+	cache   *cache
+	answers encodedAnswers
+	// snapshots is the change feed; refreshes counts the default figures' computations.
+	snapshots feed.Feed[Snapshot]
+	refreshes refreshCounter
 
 	mu          sync.Mutex
 	lastSuccess map[string]rememberedSuccess
+	running     bool
 }
 
 // New returns a dashboard over cfg.Store. Call Run to keep its figures fresh.
@@ -95,23 +105,24 @@ func New(cfg Config) (*Dashboard, error) {
 	if cfg.DefaultDays <= 0 || cfg.DefaultDays > MaxDays {
 		cfg.DefaultDays = 7
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg.Clock = clock.OrReal(cfg.Clock)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	d := &Dashboard{cfg: cfg, lastSuccess: make(map[string]rememberedSuccess)}
+	d.refreshes.init()
 	d.cache = &cache{
 		interval:   cfg.RefreshInterval,
 		keepWarm:   max(5*time.Minute, 4*cfg.RefreshInterval),
 		maxEntries: 16,
 		others:     make(chan struct{}, 1),
 		timeout:    cfg.ComputeTimeout,
-		now:        cfg.Now,
+		clock:      cfg.Clock,
 		logger:     cfg.Logger,
 		entries:    make(map[string]*entry),
+		computed:   d.computed,
 	}
+	d.answers.entries = make(map[string]encodedAnswer)
 	return d, nil
 }
 
@@ -121,24 +132,55 @@ func (d *Dashboard) RefreshInterval() time.Duration { return d.cfg.RefreshInterv
 // DefaultDays is the number of days the page shows.
 func (d *Dashboard) DefaultDays() int { return d.cfg.DefaultDays }
 
-func (d *Dashboard) now() time.Time { return d.cfg.Now() }
+func (d *Dashboard) now() time.Time { return d.cfg.Clock.Now() }
 
-// Run computes the default figures at once and then recomputes every figure in use once
-// per refresh interval, until ctx ends.
+// Run computes the figures the page shows at once and then recomputes every figure in
+// use once per refresh interval, publishing a snapshot to the subscribers after each
+// computation of the default figures and each new health reading, until ctx ends. It
+// returns when every computation it or a viewer started has ended; after that, figures
+// never computed are unavailable and the subscribers' channels are closed. Call it once.
 func (d *Dashboard) Run(ctx context.Context) {
+	d.mu.Lock()
+	if d.running {
+		d.mu.Unlock()
+		panic("dashboard: Run called twice")
+	}
+	d.running = true
+	d.mu.Unlock()
+	defer d.snapshots.Close()
+	defer d.cache.close()
+
+	var healthUpdates <-chan health.Report
+	if d.cfg.Health != nil {
+		sub := d.cfg.Health.Subscribe()
+		defer sub.Close()
+		healthUpdates = sub.C()
+	}
 	d.cache.setLife(ctx)
-	d.cache.pin(figuresKey(d.cfg.DefaultDays), d.figuresComputer(d.cfg.DefaultDays))
-	ticker := time.NewTicker(d.cfg.RefreshInterval)
+	// Every figure the page asks for on its own is kept computed, so that an outage
+	// before anyone asked still serves it, as stale, like the others.
+	d.cache.pin(figuresKey(d.cfg.DefaultDays), true, d.figuresComputer(d.cfg.DefaultDays))
+	d.cache.pin(recentKey(pageRecentQuery), false, d.recentComputer(pageRecentQuery))
+	ticker := d.cfg.Clock.NewTicker(d.cfg.RefreshInterval)
 	defer ticker.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-ticker.C:
+		case <-ticker.C():
 			d.cache.refresh(ctx)
+		case _, ok := <-healthUpdates:
+			if !ok {
+				healthUpdates = nil // the monitor stopped; the figures go on
+				continue
+			}
+			d.publish()
 		}
 	}
 }
+
+// pageRecentQuery is the recent-syncs question the page asks.
+var pageRecentQuery = RecentQuery{Limit: DefaultRecentLimit}
 
 // Computations is how many computations of figures have started, for tests and logs.
 func (d *Dashboard) Computations() int64 {
@@ -215,13 +257,20 @@ type RecentQuery struct {
 	Status string
 }
 
-// RecentSyncs answers GET api/recent-syncs/.
-func (d *Dashboard) RecentSyncs(ctx context.Context, q RecentQuery) (RecentSyncsResponse, error) {
-	key := fmt.Sprintf("recent/%d/%q/%q", q.Limit, q.CRMSource, q.Status)
-	v, meta, err := d.cache.get(ctx, key, false, func(ctx context.Context) (any, time.Time, error) {
+func recentKey(q RecentQuery) string {
+	return fmt.Sprintf("recent/%d/%q/%q", q.Limit, q.CRMSource, q.Status)
+}
+
+func (d *Dashboard) recentComputer(q RecentQuery) func(context.Context) (any, time.Time, error) {
+	return func(ctx context.Context) (any, time.Time, error) {
 		runs, at, err := d.recentRuns(ctx, q)
 		return runs, at, err
-	})
+	}
+}
+
+// RecentSyncs answers GET api/recent-syncs/.
+func (d *Dashboard) RecentSyncs(ctx context.Context, q RecentQuery) (RecentSyncsResponse, error) {
+	v, meta, err := d.cache.get(ctx, recentKey(q), false, d.recentComputer(q))
 	if err != nil {
 		return RecentSyncsResponse{}, err
 	}

@@ -27,6 +27,7 @@ type figures struct {
 	errors    ErrorsResponse
 	sources   map[string]time.Time // every source with rows → its latest start_time
 	stuckFrom time.Time
+	runs24h   []CRMOutcomes
 }
 
 // rows is what the store answered for one refresh.
@@ -84,6 +85,7 @@ func (d *Dashboard) computeFigures(ctx context.Context, days int) (*figures, err
 		f.sources[run.CRMSource] = run.Start
 	}
 	f.overview = overview(r.running, r.groups)
+	f.runs24h = runs24h(r.groups)
 	crms, err := d.crmStatuses(ctx, now, r)
 	if err != nil {
 		return nil, err
@@ -122,6 +124,30 @@ func overview(running []syncs.RunningCount, groups []syncs.FinishedGroup) Overvi
 	o.CompletedToday, o.FailedToday, o.PartialToday = today.success, today.failed, today.partial
 	o.SuccessRate = today.successRate()
 	return o
+}
+
+// runs24h counts each CRM's rows finished in the last 24 hours by status, by source.
+func runs24h(groups []syncs.FinishedGroup) []CRMOutcomes {
+	bySource := make(map[string]*outcomes)
+	for _, g := range groups {
+		if !g.In24Hours {
+			continue
+		}
+		o := bySource[g.CRMSource]
+		if o == nil {
+			o = &outcomes{}
+			bySource[g.CRMSource] = o
+		}
+		o.add(g.Status, g.Count)
+	}
+	out := make([]CRMOutcomes, 0, len(bySource))
+	for source, o := range bySource {
+		if o.total() > 0 {
+			out = append(out, CRMOutcomes{CRMSource: source, Success: o.success, Failed: o.failed, Partial: o.partial})
+		}
+	}
+	slices.SortFunc(out, func(a, b CRMOutcomes) int { return cmp.Compare(a.CRMSource, b.CRMSource) })
+	return out
 }
 
 // outcomes counts finished rows by the three statuses the contract's rates are taken

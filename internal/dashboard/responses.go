@@ -14,10 +14,6 @@ type Meta struct {
 	StaleSince *time.Time `json:"stale_since,omitempty"`
 }
 
-// FiguresMeta returns the Meta of an answer; every answer that embeds Meta has it, so the
-// web layer can tell two answers of the same figures apart without reading them.
-func (m Meta) FiguresMeta() Meta { return m }
-
 // StatsResponse answers GET api/stats/.
 type StatsResponse struct {
 	Overview Overview `json:"overview"`

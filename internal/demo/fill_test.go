@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncwatch/syncwatch/internal/clock"
 	"github.com/syncwatch/syncwatch/internal/dashboard"
 	"github.com/syncwatch/syncwatch/internal/demo"
 	"github.com/syncwatch/syncwatch/internal/sqlite"
@@ -48,7 +49,7 @@ func rawQuery[T any](t *testing.T, db *sqlite.DB, q string) T {
 
 func dashboardAt(t *testing.T, db *sqlite.DB, at time.Time) *dashboard.Dashboard {
 	t.Helper()
-	d, err := dashboard.New(dashboard.Config{Store: db, Now: func() time.Time { return at }})
+	d, err := dashboard.New(dashboard.Config{Store: db, Clock: clock.NewFake(at)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/syncwatch/syncwatch/internal/feed"
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
 
@@ -105,6 +106,9 @@ type Monitor struct {
 
 	life context.Context // cancelled when the monitor closes
 	stop context.CancelFunc
+
+	// updates hands each stored report to the subscribers.
+	updates feed.Feed[Report]
 
 	mu       sync.Mutex
 	report   Report
@@ -208,6 +212,7 @@ func (m *Monitor) initialReport() Report {
 // the clients. Call it once. Before serving, a caller may call CheckNow to have first
 // results instead of pending ones.
 func (m *Monitor) Run(ctx context.Context) {
+	defer m.updates.Close()
 	defer m.close()
 	ticker := time.NewTicker(m.cfg.Interval)
 	defer ticker.Stop()
@@ -229,6 +234,10 @@ func (m *Monitor) Run(ctx context.Context) {
 		}
 	}
 }
+
+// Subscribe returns a subscription to the monitor's readings: each report stored after a
+// round of checks. Its channel is closed when Run returns.
+func (m *Monitor) Subscribe() *feed.Subscription[Report] { return m.updates.Subscribe() }
 
 // Report returns the latest results at once, without waiting for a check in flight.
 func (m *Monitor) Report() Report {
@@ -284,6 +293,7 @@ func (m *Monitor) startLocked() *checkRun {
 		m.mu.Unlock()
 		if stored {
 			m.logChanges(prev, rep)
+			m.updates.Publish(rep)
 		}
 	}()
 	return run

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/syncwatch/syncwatch/internal/clock"
 	"github.com/syncwatch/syncwatch/internal/dashboard"
 	"github.com/syncwatch/syncwatch/internal/sqlite"
 	"github.com/syncwatch/syncwatch/internal/storetest"
@@ -282,7 +283,7 @@ func TestHandMadeTableWithNullsAndOddValues(t *testing.T) {
 			t.Errorf("run 1: got %+v, want NULLs read as unknown", r)
 		}
 	}
-	d, err := dashboard.New(dashboard.Config{Store: db, Now: func() time.Time { return now }})
+	d, err := dashboard.New(dashboard.Config{Store: db, Clock: clock.NewFake(now)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +364,7 @@ func TestReadWhileWriting(t *testing.T) {
 			written.Add(1)
 		}
 	})
-	d, err := dashboard.New(dashboard.Config{Store: db, Now: func() time.Time { return start.Add(time.Hour) }})
+	d, err := dashboard.New(dashboard.Config{Store: db, Clock: clock.NewFake(start.Add(time.Hour))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncwatch/syncwatch/internal/clock"
 	"github.com/syncwatch/syncwatch/internal/dashboard"
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
@@ -95,7 +96,7 @@ func open(t *testing.T, h Harness, loc *time.Location, now time.Time) (*dashboar
 	t.Helper()
 	store, fx := h(t)
 	t.Cleanup(func() { _ = store.Close() })
-	d, err := dashboard.New(dashboard.Config{Store: store, Location: loc, Now: func() time.Time { return now }})
+	d, err := dashboard.New(dashboard.Config{Store: store, Location: loc, Clock: clock.NewFake(now)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 package syncs
 
-// DefaultSources is the configured list of known CRM sources, in the order the CRM status
+// defaultSources is the configured list of known CRM sources, in the order the CRM status
 // table shows them.
 var defaultSources = []string{
 	"hubspot", "callrail", "genius", "salesrabbit", "arrivy",

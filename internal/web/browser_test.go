@@ -69,7 +69,7 @@ func open(t *testing.T, b *browsertest.Browser, url string, width, height int64,
 
 func testFigures(t *testing.T, b *browsertest.Browser) {
 	now := time.Now().UTC()
-	s := newSite(t, siteOptions{seed: seedRealistic(now), health: fixedHealth{at: now.Add(-4 * time.Second)}})
+	s := newSite(t, siteOptions{seed: seedRealistic(now), health: &fixedHealth{at: now.Add(-4 * time.Second)}})
 	tab := open(t, b, s.pageURL(), 1366, 900, false)
 
 	checkStats(t, tab, s.api(t, "stats/"))

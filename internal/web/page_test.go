@@ -102,7 +102,7 @@ func TestPageRendersWithoutADatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := web.NewServer(web.Config{BasePath: basePath, Dashboard: dash})
+	srv, err := web.NewServer(web.Config{BasePath: basePath, Figures: dash})
 	if err != nil {
 		t.Fatal(err)
 	}

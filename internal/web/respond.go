@@ -50,8 +50,13 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		status, code, msg = http.StatusServiceUnavailable, "unavailable",
 			"the figures are still being computed; try again shortly"
 	}
-	if status >= 500 {
+	switch {
+	case status == http.StatusInternalServerError:
 		logger.Error("request failed", "path", r.URL.Path, "status", status, "err", err)
+	case status >= 500:
+		// The dashboard logged the failed computation once, when it failed; an outage
+		// must not add a line for every viewer's request.
+		logger.Debug("request failed", "path", r.URL.Path, "status", status, "err", err)
 	}
 	var body apiError
 	body.Error.Code, body.Error.Message = code, msg
