@@ -24,6 +24,12 @@ type Snapshot struct {
 	// Runs24h counts, per CRM, the rows finished in the last 24 hours by the three
 	// statuses of the rates; CRMs without such rows are absent.
 	Runs24h []CRMOutcomes
+	// Entities are the (crm_source, sync_type) pairs with a row started in the last 30
+	// days, by source and entity.
+	Entities []EntityStatus
+	// StuckRuns are the running rows older than the stuck threshold, oldest first (at
+	// most maxStuckRuns).
+	StuckRuns []SyncRun
 	// RefreshError is why the last refresh failed; nil when it succeeded.
 	RefreshError error
 	// Health is the latest health reading, as api/system-health/ answers it.
@@ -36,6 +42,48 @@ type Snapshot struct {
 	// expressed in them.
 	RefreshInterval time.Duration
 	StuckAfter      time.Duration
+}
+
+// EntityStatus is what the figures know about one entity: one (crm_source, sync_type)
+// with a row started in the last 30 days. Every figure is over the rows started in those
+// 30 days; "finished" means not running.
+type EntityStatus struct {
+	CRMSource string
+	Name      string
+	SyncType  string
+	// LastRun is the latest row (greatest start_time, ties by id).
+	LastRun EntityRun
+	// LastFinished is the latest row that is not running; nil when none.
+	LastFinished *EntityRun
+	// LastSuccess is the greatest finished_at of its success and partial rows; nil when
+	// none.
+	LastSuccess *time.Time
+	// LastDurationSeconds is the duration of the latest finished row whose duration is
+	// known; nil when none.
+	LastDurationSeconds *float64
+	// LastRecordsProcessed is records_processed of the latest finished row; nil when
+	// unknown or none.
+	LastRecordsProcessed *int64
+	// ConsecutiveFailures counts the failed rows after its latest success or partial row
+	// (all its failed rows when there is none); other statuses neither count nor break it.
+	ConsecutiveFailures int64
+	// LastFailure is the latest finished row when it failed, with its error type and
+	// masked message; nil otherwise.
+	LastFailure *ErrorEntry
+	// EmptyRuns marks an entity whose last EmptyRunsAfter success and partial rows all
+	// processed 0 records while the median records_processed of its success and partial
+	// rows in the 30 days before the first of them is above 0.
+	EmptyRuns bool
+	// EmptyRunsMedian is that median, when EmptyRuns.
+	EmptyRunsMedian *float64
+}
+
+// EntityRun is one row of an entity, without its counts.
+type EntityRun struct {
+	ID        int64
+	Status    string
+	StartTime time.Time
+	EndTime   *time.Time
 }
 
 // CRMOutcomes counts one CRM's finished rows by status.
