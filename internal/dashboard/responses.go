@@ -66,7 +66,10 @@ type CRMStatus struct {
 
 // ScheduleInfo is one of a CRM's schedules.
 type ScheduleInfo struct {
-	Name       string `json:"name"`
+	Name string `json:"name"`
+	// ModelName is the schedule's model_name: the entity it syncs, as the warehouse
+	// names it (a sync_type in practice, sometimes a model class name or NA).
+	ModelName  string `json:"model_name"`
 	Mode       string `json:"mode"`
 	Recurrence string `json:"recurrence"`
 	State      string `json:"state"`
