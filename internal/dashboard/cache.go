@@ -343,3 +343,16 @@ func (c *cache) lastError(key string) error {
 	}
 	return nil
 }
+
+// takeTurn waits for the turn that unpinned heavy computations take one at a time, for
+// work that streams and so cannot be a cached computation (the CSV export): its queries
+// then never run beside another heavy computation. It returns the function that gives the
+// turn back; the caller must call it before doing anything that waits on a viewer.
+func (c *cache) takeTurn(ctx context.Context) (func(), error) {
+	select {
+	case c.others <- struct{}{}:
+		return func() { <-c.others }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}

@@ -44,6 +44,10 @@ type Config struct {
 	ComputeTimeout time.Duration
 	// DefaultDays is the number of days the page shows, kept computed (default 7).
 	DefaultDays int
+	// SearchBudget bounds the time one history page or export batch spends searching
+	// (default 5 s); past it, the page answers what it found and says how far it got.
+	// Keep it below the store's statement timeout.
+	SearchBudget time.Duration
 	// Clock is the time of the figures and of the refresh loop (default the real clock).
 	Clock  clock.Clock
 	Logger *slog.Logger
@@ -66,6 +70,9 @@ type Dashboard struct {
 	// snapshots is the change feed; refreshes counts the default figures' computations.
 	snapshots feed.Feed[Snapshot]
 	refreshes refreshCounter
+
+	// exports admits maxExports CSV exports at a time.
+	exports chan struct{}
 
 	mu          sync.Mutex
 	lastSuccess map[string]rememberedSuccess
@@ -105,11 +112,14 @@ func New(cfg Config) (*Dashboard, error) {
 	if cfg.DefaultDays <= 0 || cfg.DefaultDays > MaxDays {
 		cfg.DefaultDays = 7
 	}
+	if cfg.SearchBudget <= 0 {
+		cfg.SearchBudget = 5 * time.Second
+	}
 	cfg.Clock = clock.OrReal(cfg.Clock)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	d := &Dashboard{cfg: cfg, lastSuccess: make(map[string]rememberedSuccess)}
+	d := &Dashboard{cfg: cfg, lastSuccess: make(map[string]rememberedSuccess), exports: make(chan struct{}, maxExports)}
 	d.refreshes.init()
 	d.cache = &cache{
 		interval:   cfg.RefreshInterval,

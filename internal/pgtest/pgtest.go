@@ -146,19 +146,20 @@ func (db *DB) Insert(t testing.TB, rows ...storetest.Row) []int64 {
 		r = r.WithDefaults()
 		var id int64
 		const cols = `crm_source, sync_type, status, start_time, end_time, records_processed,
-			records_created, records_updated, records_failed, error_message,
+			records_created, records_updated, records_failed, error_message, endpoint,
 			performance_metrics, configuration, created_at`
 		args := []any{r.CRMSource, r.SyncType, r.Status, r.Start, r.End, r.RecordsProcessed,
-			r.RecordsCreated, r.RecordsUpdated, r.RecordsFailed, r.ErrorMessage}
+			r.RecordsCreated, r.RecordsUpdated, r.RecordsFailed, r.ErrorMessage, r.Endpoint,
+			r.PerformanceMetrics, r.Configuration}
+		const values = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+			COALESCE($12::jsonb, '{}'), COALESCE($13::jsonb, '{}'), now()`
 		var err error
 		if r.ID != 0 {
 			err = db.conn.QueryRow(ctx, `INSERT INTO orchestration.sync_history (id, `+cols+`)
-				VALUES ($11, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '{}', '{}', now()) RETURNING id`,
-				append(args, r.ID)...).Scan(&id)
+				VALUES ($14, `+values+`) RETURNING id`, append(args, r.ID)...).Scan(&id)
 		} else {
 			err = db.conn.QueryRow(ctx, `INSERT INTO orchestration.sync_history (`+cols+`)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '{}', '{}', now()) RETURNING id`,
-				args...).Scan(&id)
+				VALUES (`+values+`) RETURNING id`, args...).Scan(&id)
 		}
 		if err != nil {
 			t.Fatalf("pgtest: insert %+v: %v", r, err)

@@ -44,6 +44,8 @@ type Options struct {
 // DB is the warehouse's database, read-only.
 type DB struct {
 	pool *pgxpool.Pool
+	// tableInfo is what the drill-down knows of the table's columns and indexes.
+	tableInfo tableInfoCache
 }
 
 var _ syncs.Store = (*DB)(nil)
@@ -114,8 +116,9 @@ func unavailable(err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch {
-		case pgErr.Code == "57014", // query_canceled: statement_timeout
-			pgErr.Code == "55P03",  // lock_not_available: lock_timeout
+		case pgErr.Code == "57014": // query_canceled: statement_timeout
+			return fmt.Errorf("%w: %w: %w", syncs.ErrUnavailable, syncs.ErrTooSlow, err)
+		case pgErr.Code == "55P03", // lock_not_available: lock_timeout
 			pgErr.Code[:2] == "08", // connection exceptions
 			pgErr.Code[:2] == "57", // operator intervention: shutdown, cannot connect now
 			pgErr.Code == "53300":  // too_many_connections
@@ -123,10 +126,17 @@ func unavailable(err error) error {
 		}
 		return err
 	}
+	// A connection that could not be made is the server's absence, however long it took;
+	// a statement that ran out of the caller's time is a slow answer.
 	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) {
+		return fmt.Errorf("%w: %w", syncs.ErrUnavailable, err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w: %w", syncs.ErrUnavailable, syncs.ErrTooSlow, err)
+	}
 	var netErr net.Error
-	if errors.As(err, &connectErr) || errors.As(err, &netErr) ||
-		errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) {
+	if errors.As(err, &netErr) || pgconn.Timeout(err) {
 		return fmt.Errorf("%w: %w", syncs.ErrUnavailable, err)
 	}
 	if errors.Is(err, net.ErrClosed) {

@@ -161,18 +161,20 @@ func unavailable(err error) error {
 	if err == nil {
 		return nil
 	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w: %w", syncs.ErrUnavailable, syncs.ErrTooSlow, err)
+	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() & 0xff { // the primary result code, without the extended part
+		case sqlite3.SQLITE_INTERRUPT: // the statement's context ended: out of time
+			return fmt.Errorf("%w: %w: %w", syncs.ErrUnavailable, syncs.ErrTooSlow, err)
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR,
 			sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_NOTADB,
 			sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_FULL:
 			return fmt.Errorf("%w: %w", syncs.ErrUnavailable, err)
 		}
 		return err
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w: %w", syncs.ErrUnavailable, err)
 	}
 	return err
 }

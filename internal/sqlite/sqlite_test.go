@@ -40,12 +40,19 @@ func (f fixture) Insert(t testing.TB, rows ...storetest.Row) []int64 {
 	runs := make([]sqlite.Row, len(rows))
 	for i, r := range rows {
 		r = r.WithDefaults()
+		orEmpty := func(s *string) string {
+			if s == nil {
+				return "{}"
+			}
+			return *s
+		}
 		runs[i] = sqlite.Row{
 			ID: r.ID, CRMSource: r.CRMSource, SyncType: r.SyncType, Status: r.Status,
 			Start: r.Start, End: r.End, RecordsProcessed: r.RecordsProcessed,
 			RecordsCreated: r.RecordsCreated, RecordsUpdated: r.RecordsUpdated,
-			RecordsFailed: r.RecordsFailed, ErrorMessage: r.ErrorMessage,
-			PerformanceMetrics: "{}", Configuration: "{}", CreatedAt: storetest.Now,
+			RecordsFailed: r.RecordsFailed, ErrorMessage: r.ErrorMessage, Endpoint: r.Endpoint,
+			PerformanceMetrics: orEmpty(r.PerformanceMetrics), Configuration: orEmpty(r.Configuration),
+			CreatedAt: storetest.Now,
 		}
 	}
 	ids, err := f.db.InsertRuns(context.Background(), runs)

@@ -32,6 +32,11 @@ type Row struct {
 	RecordsUpdated   int64
 	RecordsFailed    int64
 	ErrorMessage     *string
+	// Endpoint is NULL when nil. Configuration and PerformanceMetrics are JSON text,
+	// written as '{}' when nil.
+	Endpoint           *string
+	Configuration      *string
+	PerformanceMetrics *string
 }
 
 // WithDefaults fills the fields a fixture must not leave empty.
@@ -83,6 +88,7 @@ func Run(t *testing.T, h Harness) {
 		{"hostile text in every column comes out clean, masked and cut", hostileText},
 		{"every figure agrees with a literal reading of the contract on random rows", randomAgreement},
 	}
+	cases = append(cases, drillCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

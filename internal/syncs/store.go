@@ -56,6 +56,9 @@ type Store interface {
 	// to the monitored database.
 	Health(ctx context.Context) (DatabaseHealth, error)
 
+	// DrillDown is the questions of the drill-down pages (drilldown.go).
+	DrillDown
+
 	// Close releases the store's connections.
 	Close() error
 }

@@ -1,0 +1,425 @@
+package dashboard
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/syncwatch/syncwatch/internal/errclass"
+	"github.com/syncwatch/syncwatch/internal/syncs"
+)
+
+// A CRM's page (api/crms/<source>/): its entities' figures over their last 30 days, the
+// derived marks, its charts and its recent failures. docs/api.md defines every figure;
+// the definitions of "consecutive failures", "last success" and "empty runs" are those
+// the alerts and the metrics use, so that the three agree.
+
+const (
+	// entityWindow is how far back a CRM's page reads its rows: its entities are those
+	// with a row started since, and every figure but the charts is over those rows.
+	entityWindow = 30 * 24 * time.Hour
+	// countWindow is the span of the runs, failures and success rate of each entity.
+	countWindow = 7 * 24 * time.Hour
+	// slowMinRuns is how many known durations an entity needs before a run of it can be
+	// judged slow against their 95th percentile.
+	slowMinRuns = 10
+	// emptyRunsAfter is how many of an entity's latest success or partial rows must all
+	// have processed 0 records to mark it (as the empty_runs alert).
+	emptyRunsAfter = 3
+	// streakAfter is how many failures in a row make a failure streak.
+	streakAfter = 2
+	// topEntities is how many entities the duration chart shows on their own.
+	topEntities = 5
+	// recentFailureCount is how many failures a CRM's page lists.
+	recentFailureCount = 10
+	// entityRowLimit bounds the rows read for one entity's window (a run a minute for
+	// 30 days is 43,200).
+	entityRowLimit = 100_000
+)
+
+// otherEntities names the series of the entities the duration chart sums together; the
+// parentheses keep it apart from any sync_type.
+const otherEntities = "(other)"
+
+// farFuture is a start_time bound that no row reaches.
+var farFuture = time.Date(9999, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+func crmKey(source string, days int) string {
+	return "crm/" + strconv.Quote(source) + "/" + strconv.Itoa(days)
+}
+
+// CRM answers GET api/crms/<source>/ with its charts over the last days calendar days.
+// A source that is neither configured nor has any row is ErrNotFound.
+func (d *Dashboard) CRM(ctx context.Context, source string, days int) (CRMResponse, error) {
+	// The default figures first, outside the CRM's computation: that computation takes
+	// the heavy turn, and must not then wait for another heavy one.
+	f, _, err := d.figures(ctx, d.cfg.DefaultDays)
+	if err != nil {
+		return CRMResponse{}, err
+	}
+	if _, seen := f.sources[source]; !seen && !slices.Contains(d.cfg.Sources, source) {
+		return CRMResponse{}, fmt.Errorf("crm %q: %w", source, ErrNotFound)
+	}
+	v, meta, err := d.cache.get(ctx, crmKey(source, days), true, func(ctx context.Context) (any, time.Time, error) {
+		r, err := d.computeCRM(ctx, source, days)
+		return r, r.Timestamp, err
+	})
+	if err != nil {
+		return CRMResponse{}, err
+	}
+	r := v.(CRMResponse)
+	r.Meta = meta
+	return r, nil
+}
+
+// CRMJSON is the JSON of CRM.
+func (d *Dashboard) CRMJSON(ctx context.Context, source string, days int) ([]byte, error) {
+	a, err := d.CRM(ctx, source, days)
+	return d.answers.encode(crmKey(source, days), a.Meta, a, err)
+}
+
+func (d *Dashboard) computeCRM(ctx context.Context, source string, days int) (CRMResponse, error) {
+	now := d.now().UTC()
+	r := CRMResponse{Meta: Meta{Timestamp: now}}
+	header, err := d.crmHeader(ctx, source, now)
+	if err != nil {
+		return r, err
+	}
+	r.CRM = header
+	runs, err := d.cfg.Store.CRMRuns(ctx, source, now.Add(-entityWindow))
+	if err != nil {
+		return r, fmt.Errorf("crm %s: %w", source, err)
+	}
+	r.SeenIn30Days = len(runs) > 0
+	bounds := dayBounds(now, d.cfg.Location, days)
+	groups, err := d.cfg.Store.CRMDays(ctx, source, bounds)
+	if err != nil {
+		return r, fmt.Errorf("crm %s: days: %w", source, err)
+	}
+	r.Charts = crmCharts(groups, bounds)
+	r.Charts.TimeZone = d.cfg.Location.String()
+
+	byEntity := map[string][]syncs.Run{}
+	for _, run := range runs {
+		byEntity[run.SyncType] = append(byEntity[run.SyncType], run)
+	}
+	names := make([]string, 0, len(byEntity))
+	for name := range byEntity {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	stuckBefore := now.Add(-d.cfg.StuckAfter)
+	r.Entities = make([]EntityFigures, 0, len(names))
+	r.Running = []RunningRun{}
+	for _, name := range names {
+		e, running, err := d.entityFigures(ctx, source, name, byEntity[name], now, stuckBefore)
+		if err != nil {
+			return r, err
+		}
+		e.NextRun, e.Overdue = entitySchedule(header.Schedules, name)
+		r.Entities = append(r.Entities, e)
+		r.Running = append(r.Running, running...)
+	}
+	slices.SortFunc(r.Running, func(a, b RunningRun) int {
+		return cmp.Or(a.StartTime.Compare(b.StartTime), cmp.Compare(a.ID, b.ID))
+	})
+
+	failed, err := d.cfg.Store.History(ctx, syncs.HistoryQuery{CRMSources: []string{source},
+		RawStatuses: syncs.RawStatuses(syncs.StatusFailed), From: now.Add(-entityWindow), Limit: recentFailureCount})
+	if err != nil {
+		return r, fmt.Errorf("crm %s: failures: %w", source, err)
+	}
+	r.RecentFailures = []ErrorEntry{}
+	for _, run := range failed {
+		at, _ := run.FinishedAt()
+		r.RecentFailures = append(r.RecentFailures, ErrorEntry{
+			ID: run.ID, CRMSource: word(run.CRMSource), Name: displayName(run.CRMSource),
+			SyncType: word(run.SyncType), FailedAt: at.UTC(),
+			ErrorType: string(errclass.Classify(run.ErrorMessage)), ErrorMessage: showMessage(run.ErrorMessage),
+		})
+	}
+	return r, nil
+}
+
+// crmHeader is the CRM's line of api/crm-status/ as the default figures hold it. A source
+// those figures do not list (not configured, nothing in 30 days) gets a line made the
+// same way from its latest row.
+func (d *Dashboard) crmHeader(ctx context.Context, source string, now time.Time) (CRMStatus, error) {
+	v, _, ok := d.cache.peek(figuresKey(d.cfg.DefaultDays))
+	if !ok {
+		return CRMStatus{}, errNoFigures
+	}
+	for _, c := range v.(*figures).crms {
+		if c.Source == word(source) && c.Source == source {
+			return c, nil
+		}
+	}
+	c := CRMStatus{Source: word(source), Name: displayName(source), Status: "never", Schedules: []ScheduleInfo{}}
+	latest, err := d.cfg.Store.History(ctx, syncs.HistoryQuery{CRMSources: []string{source}, Limit: 1})
+	if err != nil {
+		return c, fmt.Errorf("crm %s: latest: %w", source, err)
+	}
+	if len(latest) == 0 {
+		return c, nil
+	}
+	run := latest[0]
+	c.Status, c.SyncType, c.LastStart, c.LastSync = word(run.Status), ptr(word(run.SyncType)), utc(&run.Start), utc(run.End)
+	c.RecordsProcessed, c.RecordsCreated, c.RecordsUpdated = run.RecordsProcessed, run.RecordsCreated, run.RecordsUpdated
+	c.DurationSeconds, c.RecordsPerSecond = durationFigures(run)
+	running, err := d.cfg.Store.RunningByCRM(ctx, now.Add(-d.cfg.StuckAfter))
+	if err != nil {
+		return c, fmt.Errorf("crm %s: running: %w", source, err)
+	}
+	for _, rc := range running {
+		if rc.CRMSource == source {
+			c.Running, c.Stuck = rc.Running, rc.Stuck
+		}
+	}
+	last, found, err := d.lastSuccessBefore(ctx, source, now)
+	if err != nil {
+		return c, fmt.Errorf("crm %s: %w", source, err)
+	}
+	if found {
+		c.LastSuccess = utc(&last)
+	}
+	return c, nil
+}
+
+// succeeded reports whether a row counts as a success for the entity figures: success or
+// partial (a partial run ran to its end and wrote what it could).
+func succeeded(r syncs.Run) bool {
+	return r.Status == syncs.StatusSuccess || r.Status == syncs.StatusPartial
+}
+
+// entityFigures computes one entity's line from its rows of the window, newest first.
+func (d *Dashboard) entityFigures(ctx context.Context, source, name string, runs []syncs.Run, now, stuckBefore time.Time) (EntityFigures, []RunningRun, error) {
+	e := EntityFigures{SyncType: word(name)}
+	latest := runs[0]
+	e.LastRun = runRef(latest)
+
+	var durations []int64
+	var records []int64
+	var successes []syncs.Run
+	var week outcomes
+	streakOpen := true
+	lastFinishedSeen := false
+	for _, run := range runs {
+		if !run.Start.Before(now.Add(-countWindow)) {
+			e.Runs7d++
+			week.add(run.Status, 1)
+		}
+		if run.Status != syncs.StatusRunning && !lastFinishedSeen {
+			lastFinishedSeen = true
+			e.RecordsLast = run.RecordsProcessed
+		}
+		switch {
+		case succeeded(run):
+			streakOpen = false
+			if at, _ := run.FinishedAt(); e.LastSuccess == nil || at.After(*e.LastSuccess) {
+				e.LastSuccess = utc(&at)
+			}
+			if dur, ok := run.Duration(); ok {
+				durations = append(durations, dur.Microseconds())
+			}
+			if run.RecordsProcessed != nil {
+				records = append(records, *run.RecordsProcessed)
+			}
+			successes = append(successes, run)
+		case run.Status == syncs.StatusFailed && streakOpen:
+			e.ConsecutiveFailures++
+		}
+	}
+	e.Failed7d = week.failed
+	e.SuccessRate7d = week.successRate()
+	slices.Sort(durations)
+	e.DurationRuns = int64(len(durations))
+	e.DurationP50, e.DurationP95 = percentileSeconds(durations, 50), percentileSeconds(durations, 95)
+	slices.Sort(records)
+	e.RecordsMedian30d = median(records)
+	e.Marks.FailureStreak = e.ConsecutiveFailures >= streakAfter
+
+	empty, med, err := d.emptyRuns(ctx, source, name, successes)
+	if err != nil {
+		return e, nil, err
+	}
+	e.Marks.EmptyRuns, e.Marks.EmptyRunsMedian = empty, med
+
+	var running []RunningRun
+	for _, run := range runs {
+		if run.Status != syncs.StatusRunning {
+			continue
+		}
+		rr := RunningRun{ID: run.ID, SyncType: word(name), StartTime: run.Start.UTC(),
+			ElapsedSeconds: now.Sub(run.Start).Seconds(), DurationP95: e.DurationP95, DurationRuns: e.DurationRuns,
+			Stuck: run.Start.Before(stuckBefore)}
+		rr.Slow = slow(run, now, stuckBefore, durations)
+		e.Marks.Slow = e.Marks.Slow || rr.Slow
+		running = append(running, rr)
+	}
+	return e, running, nil
+}
+
+// slow reports whether a running row has run longer than its entity's 95th percentile,
+// judged from at least slowMinRuns durations (sorted), and is not yet stuck.
+func slow(run syncs.Run, now, stuckBefore time.Time, sortedDurations []int64) bool {
+	if run.Status != syncs.StatusRunning || run.Start.Before(stuckBefore) || len(sortedDurations) < slowMinRuns {
+		return false
+	}
+	return now.Sub(run.Start).Microseconds() > nearestRank(sortedDurations, 95)
+}
+
+// emptyRuns reports whether the entity's latest emptyRunsAfter success or partial rows
+// (successes, newest first) all processed 0 records while the median records_processed of
+// its success and partial rows that started in the 30 days before the first of them is
+// above 0, and that median.
+func (d *Dashboard) emptyRuns(ctx context.Context, source, name string, successes []syncs.Run) (bool, *float64, error) {
+	if len(successes) < emptyRunsAfter {
+		return false, nil, nil
+	}
+	for _, run := range successes[:emptyRunsAfter] {
+		if run.RecordsProcessed == nil || *run.RecordsProcessed != 0 {
+			return false, nil, nil
+		}
+	}
+	first := successes[emptyRunsAfter-1].Start
+	before, err := d.cfg.Store.EntityRuns(ctx, source, name, first.Add(-entityWindow), first, entityRowLimit)
+	if err != nil {
+		return false, nil, fmt.Errorf("crm %s: %s: records before: %w", source, name, err)
+	}
+	var records []int64
+	for _, run := range before {
+		if succeeded(run) && run.RecordsProcessed != nil {
+			records = append(records, *run.RecordsProcessed)
+		}
+	}
+	slices.Sort(records)
+	m := median(records)
+	if m == nil || *m <= 0 {
+		return false, nil, nil
+	}
+	return true, m, nil
+}
+
+// entitySchedule is the earliest next run of the scheduled schedules whose model_name is
+// the entity, and whether one of them is overdue.
+func entitySchedule(schedules []ScheduleInfo, name string) (*time.Time, bool) {
+	var next *time.Time
+	overdue := false
+	for _, s := range schedules {
+		if s.ModelName != name {
+			continue
+		}
+		overdue = overdue || s.Overdue
+		if s.NextRun != nil && (next == nil || s.NextRun.Before(*next)) {
+			next = s.NextRun
+		}
+	}
+	return next, overdue
+}
+
+func runRef(run syncs.Run) RunRef {
+	ref := RunRef{ID: run.ID, Status: word(run.Status), StartTime: run.Start.UTC(), EndTime: utc(run.End)}
+	ref.DurationSeconds, _ = durationFigures(run)
+	return ref
+}
+
+// nearestRank is the p-th percentile of sorted values by the nearest-rank method: the
+// value at rank ⌈p·n/100⌉ (1-based), an actual value; sorted must not be empty.
+func nearestRank(sorted []int64, p int) int64 {
+	rank := (p*len(sorted) + 99) / 100
+	return sorted[max(rank, 1)-1]
+}
+
+// percentileSeconds is nearestRank of microseconds, in seconds; nil without values.
+func percentileSeconds(sortedMicros []int64, p int) *float64 {
+	if len(sortedMicros) == 0 {
+		return nil
+	}
+	s := time.Duration(nearestRank(sortedMicros, p) * int64(time.Microsecond)).Seconds()
+	return &s
+}
+
+// median is the middle value of sorted values, or the mean of the two middle ones; nil
+// without values.
+func median(sorted []int64) *float64 {
+	n := len(sorted)
+	if n == 0 {
+		return nil
+	}
+	if n%2 == 1 {
+		m := float64(sorted[n/2])
+		return &m
+	}
+	// The mean of two int64s, exact: half of each, plus the halves' remainders.
+	a, b := sorted[n/2-1], sorted[n/2]
+	m := float64(a/2+b/2) + float64(a%2+b%2)/2
+	return &m
+}
+
+// crmCharts computes a CRM's charts over the days of bounds.
+func crmCharts(groups []syncs.EntityDay, bounds []time.Time) CRMCharts {
+	days := len(bounds) - 1
+	c := CRMCharts{Days: days, Labels: dayLabels(bounds), Records: make([]int64, days),
+		SuccessRate: make([]*float64, days), DurationByEntity: []Series{}}
+	rates := make([]outcomes, days)
+	type entity struct {
+		name   string
+		total  int64
+		micros []int64
+		timed  []bool
+	}
+	byName := map[string]*entity{}
+	for _, g := range groups {
+		if g.Day < 0 || g.Day >= days {
+			continue
+		}
+		rates[g.Day].add(g.Status, g.Count)
+		if g.Status != syncs.StatusRunning {
+			c.Records[g.Day] += g.RecordsProcessed
+		}
+		if (g.Status == syncs.StatusSuccess || g.Status == syncs.StatusPartial) && g.DurationCount > 0 {
+			e := byName[g.SyncType]
+			if e == nil {
+				e = &entity{name: g.SyncType, micros: make([]int64, days), timed: make([]bool, days)}
+				byName[g.SyncType] = e
+			}
+			e.micros[g.Day] += g.DurationMicros
+			e.timed[g.Day] = true
+			e.total += g.DurationMicros
+		}
+	}
+	for i := range rates {
+		c.SuccessRate[i] = rates[i].successRate()
+	}
+	entities := make([]*entity, 0, len(byName))
+	for _, e := range byName {
+		entities = append(entities, e)
+	}
+	slices.SortFunc(entities, func(a, b *entity) int { return cmp.Or(cmp.Compare(b.total, a.total), cmp.Compare(a.name, b.name)) })
+	series := func(name string, parts []*entity) Series {
+		s := Series{Name: word(name), Data: make([]*float64, days)}
+		for i := range days {
+			var sum int64
+			timed := false
+			for _, e := range parts {
+				sum += e.micros[i]
+				timed = timed || e.timed[i]
+			}
+			if timed {
+				s.Data[i] = roundedRatio(sum, 1_000_000, 1, 1)
+			}
+		}
+		return s
+	}
+	for i, e := range entities {
+		if i == topEntities && len(entities) > topEntities+1 {
+			c.DurationByEntity = append(c.DurationByEntity, series(otherEntities, entities[i:]))
+			break
+		}
+		c.DurationByEntity = append(c.DurationByEntity, series(e.name, []*entity{e}))
+	}
+	return c
+}
