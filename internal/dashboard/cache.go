@@ -32,6 +32,9 @@ type cache struct {
 	keepWarm time.Duration
 	// maxEntries bounds memory whatever the mix of parameters requested.
 	maxEntries int
+	// keep names the key never evicted to make room (the default figures, which other
+	// computations read), pinned or not.
+	keep string
 	timeout    time.Duration
 	clock      clock.Clock
 	logger     *slog.Logger
@@ -287,7 +290,7 @@ func (c *cache) evictLocked() {
 	}
 	var oldest *entry
 	for _, e := range c.entries {
-		if e.pinned || e.running != nil {
+		if e.pinned || e.running != nil || e.key == c.keep {
 			continue
 		}
 		if oldest == nil || e.lastRead.Before(oldest.lastRead) {

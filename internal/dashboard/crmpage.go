@@ -253,7 +253,7 @@ func (d *Dashboard) entityFigures(ctx context.Context, source, name string, runs
 			continue
 		}
 		rr := RunningRun{ID: run.ID, SyncType: word(name), StartTime: run.Start.UTC(),
-			ElapsedSeconds: now.Sub(run.Start).Seconds(), DurationP95: e.DurationP95, DurationRuns: e.DurationRuns,
+			ElapsedSeconds: secondsOf(now.Sub(run.Start)), DurationP95: e.DurationP95, DurationRuns: e.DurationRuns,
 			Stuck: run.Start.Before(stuckBefore)}
 		rr.Slow = slow(run, now, stuckBefore, durations)
 		e.Marks.Slow = e.Marks.Slow || rr.Slow
@@ -338,7 +338,7 @@ func percentileSeconds(sortedMicros []int64, p int) *float64 {
 	if len(sortedMicros) == 0 {
 		return nil
 	}
-	s := time.Duration(nearestRank(sortedMicros, p) * int64(time.Microsecond)).Seconds()
+	s := secondsOf(time.Duration(nearestRank(sortedMicros, p)) * time.Microsecond)
 	return &s
 }
 

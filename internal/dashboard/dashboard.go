@@ -125,6 +125,7 @@ func New(cfg Config) (*Dashboard, error) {
 		interval:   cfg.RefreshInterval,
 		keepWarm:   max(5*time.Minute, 4*cfg.RefreshInterval),
 		maxEntries: 16,
+		keep:       figuresKey(cfg.DefaultDays),
 		others:     make(chan struct{}, 1),
 		timeout:    cfg.ComputeTimeout,
 		clock:      cfg.Clock,

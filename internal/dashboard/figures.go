@@ -259,11 +259,19 @@ func durationFigures(run syncs.Run) (*float64, *float64) {
 	if !ok {
 		return nil, nil
 	}
-	seconds := dur.Seconds()
+	seconds := secondsOf(dur)
 	if run.RecordsProcessed == nil {
 		return &seconds, nil
 	}
 	return &seconds, perSecond(*run.RecordsProcessed, dur.Microseconds())
+}
+
+// secondsOf is a duration in seconds, from its whole microseconds (the databases'
+// resolution): one division, so the float is the one nearest the exact value, as a user
+// computing it in SQL gets. (time.Duration.Seconds adds two rounded parts, and can be one
+// unit in the last place off: 13.818097999999999 for 13.818098 s.)
+func secondsOf(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1e6
 }
 
 // charts computes the four charts over the shown days.

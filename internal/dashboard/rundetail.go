@@ -83,7 +83,7 @@ func (d *Dashboard) computeRunDetail(ctx context.Context, id int64) (RunDetailRe
 	r.Entity = EntityDurations{DurationP50: percentileSeconds(durations, 50), DurationP95: percentileSeconds(durations, 95),
 		DurationRuns: int64(len(durations))}
 	if run.Status == syncs.StatusRunning {
-		r.Run.ElapsedSeconds = ptr(now.Sub(run.Start).Seconds())
+		r.Run.ElapsedSeconds = ptr(secondsOf(now.Sub(run.Start)))
 		r.Run.Slow = slow(run, now, stuckBefore, durations)
 	}
 

@@ -66,6 +66,7 @@ func randomAgreement(t *testing.T, h Harness) {
 			for _, days := range []int{7, 30} {
 				o.checkErrors(t, d, days)
 			}
+			o.checkDrillDown(t, d)
 		})
 	}
 }
