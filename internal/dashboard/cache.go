@@ -34,10 +34,10 @@ type cache struct {
 	maxEntries int
 	// keep names the key never evicted to make room (the default figures, which other
 	// computations read), pinned or not.
-	keep string
-	timeout    time.Duration
-	clock      clock.Clock
-	logger     *slog.Logger
+	keep    string
+	timeout time.Duration
+	clock   clock.Clock
+	logger  *slog.Logger
 	// computed is told each time a computation of key ends, with how long it took and its
 	// error, after the entry has been updated; it must not block (the dashboard counts it
 	// and publishes a snapshot).
