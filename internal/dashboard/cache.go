@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/syncwatch/syncwatch/internal/clock"
@@ -44,8 +45,10 @@ type cache struct {
 	computed func(key string, took time.Duration, err error)
 
 	// others admits one computation at a time of unpinned heavy keys, so that
-	// parameters chosen by viewers cannot start many scans at once.
-	others chan struct{}
+	// parameters chosen by viewers cannot start many scans at once; waiting counts those
+	// waiting for their turn.
+	others  chan struct{}
+	waiting atomic.Int64
 
 	mu sync.Mutex
 	// life ends the computations in flight when Run returns; Background before.
@@ -216,11 +219,13 @@ func (c *cache) startLocked(e *entry) chan struct{} {
 		ctx, cancel := context.WithTimeout(life, c.timeout)
 		defer cancel()
 		if takesTurns {
+			c.waiting.Add(1)
 			select {
 			case c.others <- struct{}{}:
 				defer func() { <-c.others }()
 			case <-ctx.Done():
 			}
+			c.waiting.Add(-1)
 		}
 		started := c.clock.Now()
 		value, at, err := e.compute(ctx)
@@ -352,6 +357,8 @@ func (c *cache) lastError(key string) error {
 // then never run beside another heavy computation. It returns the function that gives the
 // turn back; the caller must call it before doing anything that waits on a viewer.
 func (c *cache) takeTurn(ctx context.Context) (func(), error) {
+	c.waiting.Add(1)
+	defer c.waiting.Add(-1)
 	select {
 	case c.others <- struct{}{}:
 		return func() { <-c.others }, nil

@@ -200,6 +200,10 @@ func (d *Dashboard) Computations() int64 {
 	return d.cache.computations
 }
 
+// WaitingForTurn is how many heavy computations (and export batches) wait for their turn
+// now, for tests and logs.
+func (d *Dashboard) WaitingForTurn() int64 { return d.cache.waiting.Load() }
+
 func figuresKey(days int) string { return "figures/" + strconv.Itoa(days) }
 
 func (d *Dashboard) figuresComputer(days int) func(context.Context) (any, time.Time, error) {

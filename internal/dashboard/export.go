@@ -91,7 +91,7 @@ func (d *Dashboard) ExportHistoryCSV(ctx context.Context, w io.Writer, flush fun
 		switch {
 		case cut:
 			last := runs[len(runs)-1]
-			return end(fmt.Sprintf("cut at %d rows: narrow the filters, or export the rest from cursor %s",
+			return end(fmt.Sprintf("cut at %d rows: narrow the filters or export the rest from cursor %s",
 				q.Limit, FormatCursor(syncs.Position{Start: last.Start, ID: last.ID})), nil)
 		case len(found.runs) == want:
 			cursor = ptr(found.pos)
@@ -99,7 +99,7 @@ func (d *Dashboard) ExportHistoryCSV(ctx context.Context, w io.Writer, flush fun
 			return nil
 		case found.tooSlow:
 			return end("the export stopped early: the search took longer than allowed at runs started "+
-				found.pos.Start.UTC().Format(time.RFC3339)+"; narrow the filters, or export the rest from cursor "+
+				found.pos.Start.UTC().Format(time.RFC3339)+"; narrow the filters or export the rest from cursor "+
 				FormatCursor(found.pos), nil)
 		default: // searched its span; the export goes on
 			cursor = ptr(found.pos)
