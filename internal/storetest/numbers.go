@@ -27,9 +27,11 @@ func shortNumbers(t *testing.T, h Harness) {
 	fx.Insert(t, rows...)
 	c := ctx(t)
 	answers := map[string]func(context.Context) ([]byte, error){
-		"stats":        d.StatsJSON,
-		"crm-status":   d.CRMStatusJSON,
-		"recent-syncs": func(c context.Context) ([]byte, error) { return d.RecentSyncsJSON(c, dashboard.RecentQuery{Limit: 200}) },
+		"stats":      d.StatsJSON,
+		"crm-status": d.CRMStatusJSON,
+		"recent-syncs": func(c context.Context) ([]byte, error) {
+			return d.RecentSyncsJSON(c, dashboard.RecentQuery{Limit: 200})
+		},
 		"failed recent-syncs": func(c context.Context) ([]byte, error) {
 			return d.RecentSyncsJSON(c, dashboard.RecentQuery{Limit: 200, Status: "failed"})
 		},
