@@ -140,6 +140,8 @@ func TestEveryAnswerGoesToItsQuestion(t *testing.T) {
 		{"api/recent-syncs/", "recent limit=20 crm= status="},
 		{"api/recent-syncs/?limit=5&crm=genius&status=completed", "recent limit=5 crm=genius status=success"},
 		{"api/recent-syncs/?status=in_progress&unknown=x", "recent limit=20 crm= status=running"},
+		{"api/recent-syncs/?status=SUCCESS&crm=HubSpot", "recent limit=20 crm=hubspot status=success"},
+		{"api/stats/?unknown=%zz&%zz=1", "stats"},
 		{"api/performance-charts/", "charts days=7"},
 		{"api/performance-charts/?days=90", "charts days=90"},
 		{"api/errors/?days=1", "errors days=1"},
@@ -182,6 +184,10 @@ func TestBadParametersAreA400NamingThem(t *testing.T) {
 		{"api/performance-charts/?days=91", "days"},
 		{"api/errors/?days=seven", "days"},
 		{"api/system-health/?check=later", "check"},
+		{"api/recent-syncs/?limit=%zz", "limit"},
+		{"api/recent-syncs/?crm=hub%2", "crm"},
+		{"api/performance-charts/?days=%G7", "days"},
+		{"api/system-health/?check=%", "check"},
 	}
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {
