@@ -293,18 +293,19 @@ func TestAuthentication(t *testing.T) {
 		return req.Header
 	}
 	cases := []struct {
-		name   string
-		path   string
-		header http.Header
-		status int
+		name    string
+		path    string
+		header  http.Header
+		status  int
+		message string
 	}{
-		{"no credentials", basePath + "api/stats/", nil, 401},
-		{"the bearer token", basePath + "api/stats/", http.Header{"Authorization": {"Bearer " + token}}, 200},
-		{"a wrong bearer token", basePath + "api/stats/", http.Header{"Authorization": {"Bearer " + token + "x"}}, 401},
-		{"the token as a browser sends it", basePath, basic("anyone", token), 200},
-		{"a wrong password", basePath, basic("anyone", "not-the-token-at-all"), 401},
-		{"healthz stays open", "/healthz", nil, 200},
-		{"readyz stays open", "/readyz", nil, 200},
+		{"no credentials", basePath + "api/stats/", nil, 401, "credentials are required"},
+		{"the bearer token", basePath + "api/stats/", http.Header{"Authorization": {"Bearer " + token}}, 200, ""},
+		{"a wrong bearer token", basePath + "api/stats/", http.Header{"Authorization": {"Bearer " + token + "x"}}, 401, "invalid credentials"},
+		{"the token as a browser sends it", basePath, basic("anyone", token), 200, ""},
+		{"a wrong password", basePath, basic("anyone", "not-the-token-at-all"), 401, "invalid credentials"},
+		{"healthz stays open", "/healthz", nil, 200, ""},
+		{"readyz stays open", "/readyz", nil, 200, ""},
 	}
 	for _, c := range cases {
 		rec := do(h, "GET", c.path, c.header)
@@ -315,8 +316,8 @@ func TestAuthentication(t *testing.T) {
 			if !strings.HasPrefix(rec.Header().Get("WWW-Authenticate"), "Basic realm=") {
 				t.Errorf("%s: no WWW-Authenticate: %v", c.name, rec.Header())
 			}
-			if code, _ := decodeError(t, rec.Body.Bytes()); code != "unauthorized" {
-				t.Errorf("%s: code %q", c.name, code)
+			if code, msg := decodeError(t, rec.Body.Bytes()); code != "unauthorized" || msg != c.message {
+				t.Errorf("%s: %q %q, want unauthorized %q", c.name, code, msg, c.message)
 			}
 		}
 	}
