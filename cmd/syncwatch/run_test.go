@@ -580,3 +580,29 @@ func TestHealthChecksOnDemand(t *testing.T) {
 		t.Errorf("check=soon: got %d %s, want 400 naming check", status, body)
 	}
 }
+
+func TestAnEmptyDatabaseSaysWhatIsMissing(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewEmpty(t)
+	s := start(t, map[string]string{"DATABASE_URL": db.URL}, "--addr", "127.0.0.1:0")
+	for _, p := range []string{"api/stats/", "api/crm-status/", "api/recent-syncs/?limit=20", "api/performance-charts/", "api/errors/"} {
+		status, body, _ := get(t, s.base+p, nil)
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		if err := json.Unmarshal(body, &e); err != nil || status != 503 || e.Error.Code != "warehouse_not_ready" ||
+			!strings.Contains(e.Error.Message, "orchestration.sync_history does not exist") || !strings.Contains(e.Error.Message, "syncwatch doctor") {
+			t.Errorf("%s: got %d %s, want 503 warehouse_not_ready naming the table and the doctor", p, status, body)
+		}
+	}
+	eventually(t, 10*time.Second, "the database health turns unhealthy with the reason", func() bool {
+		_, body, _ := get(t, s.base+"api/system-health/", nil)
+		return strings.Contains(string(body), `"status":"unhealthy","error":"database: table orchestration.sync_history does not exist`)
+	})
+	if status, _, _ := get(t, s.root+"/readyz", nil); status != 503 {
+		t.Errorf("readyz: %d, want 503", status)
+	}
+	if n := strings.Count(s.stderr.String(), "the warehouse is not as syncwatch needs it"); n != 1 {
+		t.Errorf("the start-up check logged %d times, want one clear line:\n%s", n, s.stderr)
+	}
+}

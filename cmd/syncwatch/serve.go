@@ -162,6 +162,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer store.Close()
+	checkWarehouse(ctx, store, logger)
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var background sync.WaitGroup
 	defer background.Wait()
@@ -256,6 +257,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// checkWarehouse checks the tables once at start-up and logs one clear line: ready, or
+// what is wrong and how to fix it. Either way syncwatch serves, and says the same in its
+// health section and answers until the warehouse is fixed.
+func checkWarehouse(ctx context.Context, store syncs.Store, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	h, err := store.Health(ctx)
+	why, _ := syncs.Reason(err)
+	switch {
+	case errors.Is(err, syncs.ErrNotReady):
+		logger.Error("the warehouse is not as syncwatch needs it: "+why, "err", err)
+	case err != nil && why != "":
+		logger.Warn("the warehouse cannot be reached yet: "+why+"; syncwatch keeps trying", "err", err)
+	case err != nil:
+		logger.Warn("the warehouse cannot be checked", "err", err)
+	case len(h.Warnings) > 0:
+		logger.Warn("warehouse readable, with a problem: "+strings.Join(h.Warnings, "; "), "database", h.Label)
+	default:
+		logger.Info("warehouse ready", "database", h.Label)
+	}
 }
 
 // openStore opens the warehouse's database, or, without one, the embedded demo database

@@ -224,6 +224,9 @@ func TestFailuresAnswerWhatTheyMean(t *testing.T) {
 		{"database down, no earlier figures", fmt.Errorf("figures: %w", syncs.ErrUnavailable), 503, "unavailable", false},
 		{"figures still being computed", context.DeadlineExceeded, 503, "unavailable", false},
 		{"a bug", errors.New("index out of range in the figures, password=hunter2"), 500, "internal", true},
+		{"a warehouse without its table", fmt.Errorf("figures: %w", &syncs.SourceError{Kind: syncs.ErrNotReady,
+			Reason: "table orchestration.sync_history does not exist; run `syncwatch doctor`",
+			Err:    errors.New("ERROR: relation does not exist, password=hunter2")}), 503, "warehouse_not_ready", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -236,6 +239,9 @@ func TestFailuresAnswerWhatTheyMean(t *testing.T) {
 			}
 			if strings.Contains(rec.Body.String(), "hunter2") || strings.Contains(msg, "index out of range") {
 				t.Errorf("the cause reached the client: %s", rec.Body)
+			}
+			if why, ok := syncs.Reason(c.err); ok && !strings.Contains(msg, why) {
+				t.Errorf("message %q does not give the reason %q", msg, why)
 			}
 			// A figure that cannot be computed is logged once by the dashboard, when its
 			// refresh fails; only a bug is logged again here, with its cause.
