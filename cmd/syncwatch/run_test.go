@@ -224,7 +224,7 @@ func TestNetworkAddressNeedsAuthentication(t *testing.T) {
 	}{
 		{"no credentials", s.base + "api/stats/", nil, 401},
 		{"the page without credentials", s.base, nil, 401},
-		{"static files without credentials", s.base + "static/app.js", nil, 401},
+		{"static files without credentials", s.base + "static/dashboard.js", nil, 401},
 		{"a wrong password", s.base + "api/stats/", basic("alice", "wrong"), 401},
 		{"an unknown user", s.base + "api/stats/", basic("mallory", "correct horse"), 401},
 		{"a wrong token", s.base + "api/stats/", http.Header{"Authorization": {"Bearer nope-nope-nope-nope"}}, 401},
