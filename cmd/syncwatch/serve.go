@@ -136,8 +136,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("--timezone: unknown time zone %q", cfg.timeZone)
 	}
-	if cfg.refresh < time.Second {
-		return errors.New("--refresh must be at least 1s")
+	if err := cfg.validate(); err != nil {
+		return err
 	}
 	auth, err := cfg.access.auth(cfg.addr)
 	if err != nil {
@@ -150,7 +150,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// Listen before anything else starts, so a port in use is reported at once.
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return listenError(cfg.addr, err)
 	}
 	defer ln.Close()
 
@@ -236,7 +236,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	background.Go(func() { dash.Run(bgCtx) })
 	background.Go(func() { monitor.Run(bgCtx) })
 
-	fmt.Fprintf(stdout, "syncwatch %s: serving http://%s%s\n", buildVersion(), ln.Addr(), handler.BasePath())
+	hostport, note := servingAddress(cfg.addr, ln.Addr())
+	fmt.Fprintf(stdout, "syncwatch %s: serving http://%s%s\n", buildVersion(), hostport, handler.BasePath())
+	if note != "" {
+		fmt.Fprintf(stdout, "(%s)\n", note)
+	}
 	if cfg.databaseURL == "" {
 		fmt.Fprintf(stdout, "This is a demo on an embedded database (%s)%s.\n"+
 			"To watch your warehouse, set DATABASE_URL to its PostgreSQL URL.\n",
