@@ -66,7 +66,7 @@ func (db *DB) table(ctx context.Context) (*tableInfo, error) {
 			WHERE i.indrelid = 'orchestration.sync_history'::regclass AND i.indisvalid AND i.indpred IS NULL) x)`
 	var columns, indexes []string
 	if err := db.pool.QueryRow(ctx, sql).Scan(&columns, &indexes); err != nil {
-		return nil, fmt.Errorf("sync_history's columns and indexes: %w", unavailable(err))
+		return nil, fmt.Errorf("sync_history's columns and indexes: %w", classify(err))
 	}
 	info := &tableInfo{columns: columns}
 	for _, ix := range indexes {
