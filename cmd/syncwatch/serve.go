@@ -201,14 +201,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		// A refresh is a few rounds of statements, each bounded by the server; a hung
 		// connection (a frozen host) is bounded here, so refreshes resume soon after.
 		ComputeTimeout: 3 * cfg.statementTimeout,
-		Logger:         logger,
+		// A history page or export batch stops searching within one statement timeout,
+		// and answers what it found.
+		SearchBudget: min(5*time.Second, cfg.statementTimeout),
+		Logger:       logger,
 	})
 	if err != nil {
 		return err
 	}
 	handler, err := web.NewServer(web.Config{
-		BasePath: cfg.basePath,
-		Figures:  dash,
+		BasePath:  cfg.basePath,
+		Figures:   dash,
+		Drilldown: dash,
 		// Readiness is the health monitor's latest database check: /readyz is open to
 		// anyone, and must not let them spend the pool's connections.
 		Ready: func(context.Context) error {

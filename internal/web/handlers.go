@@ -15,6 +15,13 @@ const requestTimeout = 20 * time.Second
 // names are params (a bad one is a 400), and the encoded figures, which it waits for at
 // most requestTimeout.
 func (s *Server) answer(params []string, get func(ctx context.Context, q url.Values) ([]byte, error)) http.Handler {
+	return s.answerRequest(params, func(ctx context.Context, q url.Values, _ *http.Request) ([]byte, error) {
+		return get(ctx, q)
+	})
+}
+
+// answerRequest is answer for an endpoint that also reads its path.
+func (s *Server) answerRequest(params []string, get func(ctx context.Context, q url.Values, r *http.Request) ([]byte, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
@@ -23,7 +30,7 @@ func (s *Server) answer(params []string, get func(ctx context.Context, q url.Val
 			writeError(w, r, s.cfg.Logger, err)
 			return
 		}
-		body, err := get(ctx, q)
+		body, err := get(ctx, q, r)
 		if err != nil {
 			writeError(w, r, s.cfg.Logger, err)
 			return

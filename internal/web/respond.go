@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/syncwatch/syncwatch/internal/dashboard"
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
 
@@ -43,6 +44,15 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	switch {
 	case errors.As(err, &bad):
 		status, code, msg = http.StatusBadRequest, "bad_request", bad.msg
+	case errors.Is(err, dashboard.ErrNotFound):
+		status, code, msg = http.StatusNotFound, "not_found", "no such CRM or run"
+	case errors.Is(err, dashboard.ErrBusy):
+		w.Header().Set("Retry-After", "30")
+		status, code, msg = http.StatusServiceUnavailable, "busy",
+			"other exports are running; try again in a minute"
+	case errors.Is(err, syncs.ErrTooSlow):
+		status, code, msg = http.StatusServiceUnavailable, "too_slow",
+			"the search took longer than allowed before finding anything; narrow the filters or the time range"
 	case errors.Is(err, syncs.ErrNotReady):
 		status, code, msg = http.StatusServiceUnavailable, "warehouse_not_ready",
 			"the warehouse is not as syncwatch needs it"

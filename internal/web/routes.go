@@ -18,5 +18,14 @@ func (s *Server) routes() {
 	s.mux.Handle("GET "+base+"api/performance-charts/{$}", s.handleCharts())
 	s.mux.Handle("GET "+base+"api/errors/{$}", s.handleErrors())
 	s.mux.Handle("GET "+base+"api/system-health/{$}", s.handleSystemHealth())
+	if s.cfg.Drilldown != nil {
+		s.mux.Handle("GET "+base+"crm/{source}/{$}", s.handleCRMPage())
+		s.mux.Handle("GET "+base+"history/{$}", s.handleHistoryPage())
+		s.mux.Handle("GET "+base+"runs/{id}/{$}", s.handleRunPage())
+		s.mux.Handle("GET "+base+"api/crms/{source}/{$}", s.handleCRM())
+		s.mux.Handle("GET "+base+"api/history/{$}", s.handleHistory())
+		s.mux.Handle("GET "+base+"api/history.csv", s.handleHistoryCSV())
+		s.mux.Handle("GET "+base+"api/runs/{id}/{$}", s.handleRun())
+	}
 	s.mux.Handle(base+"api/", handleAPINotFound())
 }

@@ -36,12 +36,29 @@ type Figures interface {
 	DefaultDays() int
 }
 
+// Drilldown is what the drill-down pages serve: a CRM's page, the history and one run,
+// encoded in JSON (the same bytes for every viewer of the same figures), and the history
+// as CSV, streamed. The dashboard package's Dashboard is the one implementation; tests use
+// a fake. Each answer is dashboard.ErrNotFound for a CRM or run that does not exist.
+type Drilldown interface {
+	CRMJSON(ctx context.Context, source string, days int) ([]byte, error)
+	HistoryJSON(ctx context.Context, q dashboard.HistoryQuery) ([]byte, error)
+	RunDetailJSON(ctx context.Context, id int64) ([]byte, error)
+	// ExportHistoryCSV writes the history as CSV to w, calling flush after each batch;
+	// an error before anything was written leaves w untouched (dashboard.ErrBusy when
+	// too many exports run).
+	ExportHistoryCSV(ctx context.Context, w io.Writer, flush func(), q dashboard.HistoryQuery) error
+}
+
 // Config is what the server needs.
 type Config struct {
 	// BasePath is where the page and the API live, with a slash at each end (default
 	// /ingestion/monitoring/).
 	BasePath string
 	Figures  Figures
+	// Drilldown serves the pages of one CRM, the history and one run; nil leaves them
+	// out.
+	Drilldown Drilldown
 	// Ready reports whether the data source can be reached, for /readyz.
 	Ready   func(ctx context.Context) error
 	Version string
@@ -52,9 +69,11 @@ type Config struct {
 
 // Server is the HTTP handler of syncwatch.
 type Server struct {
-	cfg    Config
-	mux    *http.ServeMux
-	page   *template.Template
+	cfg  Config
+	mux  *http.ServeMux
+	page *template.Template
+	// drill is the template of the drill-down's pages.
+	drill  *template.Template
 	static *staticFiles
 	// notReady remembers whether /readyz last answered 503, so that only changes are
 	// logged, not every probe of an orchestrator during an outage.
@@ -82,7 +101,11 @@ func NewServer(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), page: page, static: static}
+	drill, err := parseDrillPage(static)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), page: page, drill: drill, static: static}
 	s.routes()
 	return s, nil
 }
@@ -138,6 +161,10 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 }
+
+// Unwrap gives http.ResponseController the writer underneath, so that a handler can
+// flush a streamed answer (the CSV export) through the recorder.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (r *statusRecorder) WriteHeader(status int) {
 	r.status = status

@@ -69,7 +69,7 @@ func newSite(t *testing.T, opts siteOptions) *site {
 			<-done
 		})
 	}
-	srv, err := web.NewServer(web.Config{BasePath: basePath, Figures: dash, Version: "test"})
+	srv, err := web.NewServer(web.Config{BasePath: basePath, Figures: dash, Drilldown: dash, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

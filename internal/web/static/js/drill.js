@@ -1,0 +1,1 @@
+// drill.js (being written)

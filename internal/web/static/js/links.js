@@ -1,0 +1,1 @@
+// links.js (being written)

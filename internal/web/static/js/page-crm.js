@@ -1,0 +1,1 @@
+// page-crm.js (being written)

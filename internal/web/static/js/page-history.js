@@ -1,0 +1,1 @@
+// page-history.js (being written)

@@ -1,0 +1,1 @@
+// page-run.js (being written)
