@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,9 +34,11 @@ type Diagnosis struct {
 	Indexes []IndexCheck
 }
 
-// IndexCheck is one access path: an index whose first column is Column.
+// IndexCheck is one access path: an index whose leading columns are Columns.
 type IndexCheck struct {
-	Column string
+	// Column names the path: its columns, joined by ", ".
+	Column  string
+	Columns []string
 	// Why says which figures need it and what happens without it.
 	Why string
 	// Found names the index that serves it; empty when missing.
@@ -45,15 +49,36 @@ type IndexCheck struct {
 	Create string
 }
 
-// indexNeeds are the access paths, by leading column, in the order the report lists them.
+// need is an access path: the index's name, its columns (DESC where the readers go
+// newest first) and why it matters.
+func need(name string, why string, columns ...string) IndexCheck {
+	var plain, ordered []string
+	for _, c := range columns {
+		col, desc := strings.CutSuffix(c, " DESC")
+		plain = append(plain, col)
+		if desc {
+			col += " DESC"
+		}
+		ordered = append(ordered, col)
+	}
+	return IndexCheck{Column: strings.Join(plain, ", "), Columns: plain, Why: why,
+		Create: fmt.Sprintf("CREATE INDEX CONCURRENTLY %s ON orchestration.sync_history (%s);", name, strings.Join(ordered, ", "))}
+}
+
+// indexNeeds are the access paths, by leading columns, in the order the report lists them.
 var indexNeeds = []IndexCheck{
-	{Column: "start_time", Why: "recent syncs, runs per CRM and each CRM's latest run read rows by start time; " +
-		"without it every refresh scans the whole table"},
-	{Column: "end_time", Why: "the 24-hour counts, the charts and the errors read rows by when they finished " +
-		"(end_time); without it each refresh scans the whole table (seconds on millions of rows), in the background"},
-	{Column: "status", Why: "running and failed syncs are found by status; without it the active count scans the table"},
-	{Column: "crm_source", Why: "the CRM list is found by skipping through the distinct sources; without it " +
-		"listing them scans the table"},
+	need("sync_history_start_time_idx", "recent syncs, runs per CRM and each CRM's latest run read rows by start time; "+
+		"without it every refresh scans the whole table", "start_time DESC"),
+	need("sync_history_end_time_idx", "the 24-hour counts, the charts and the errors read rows by when they finished "+
+		"(end_time); without it each refresh scans the whole table (seconds on millions of rows), in the background", "end_time DESC"),
+	need("sync_history_status_idx", "running and failed syncs are found by status; without it the active count scans the table", "status"),
+	need("sync_history_crm_source_idx", "the CRM list is found by skipping through the distinct sources; without it "+
+		"listing them scans the table", "crm_source"),
+	need("sync_history_crm_entity_start_idx", "a CRM's page, the history filtered by CRM or entity and a run's neighbours "+
+		"read each entity's rows newest first; without it they read the start_time index and filter, so a rare CRM "+
+		"or entity costs up to the page's time budget and the history may answer in parts", "crm_source", "sync_type", "start_time DESC"),
+	need("sync_history_status_start_idx", "the history filtered by status reads each status's rows newest first; without "+
+		"it a rare status is found by filtering the start_time index, up to the page's time budget", "status", "start_time DESC"),
 }
 
 // Diagnose inspects the tables. It reads only the catalogs and statistics views.
@@ -96,16 +121,22 @@ func (db *DB) Diagnose(ctx context.Context) (Diagnosis, error) {
 	}
 
 	type index struct {
-		name, first string
-		valid       bool
+		name    string
+		columns []string
+		valid   bool
 	}
 	var indexes []index
-	err = db.query(ctx, "doctor: indexes", `SELECT i.indexrelid::regclass::text, a.attname, i.indisvalid
-			FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+	// Each index's columns in order ('?' for an expression).
+	err = db.query(ctx, "doctor: indexes", `SELECT i.indexrelid::regclass::text,
+			(SELECT array_agg(COALESCE(a.attname::text, '?') ORDER BY k.n)
+				FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n)
+				LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum),
+			i.indisvalid
+			FROM pg_index i
 			WHERE i.indrelid = 'orchestration.sync_history'::regclass AND i.indpred IS NULL
 			ORDER BY 1`, func(rows pgx.Rows) error {
 		var ix index
-		err := rows.Scan(&ix.name, &ix.first, &ix.valid)
+		err := rows.Scan(&ix.name, &ix.columns, &ix.valid)
 		indexes = append(indexes, ix)
 		return err
 	})
@@ -115,7 +146,7 @@ func (db *DB) Diagnose(ctx context.Context) (Diagnosis, error) {
 	for _, need := range indexNeeds {
 		check := need
 		for _, ix := range indexes {
-			if ix.first != need.Column {
+			if len(ix.columns) < len(need.Columns) || !slices.Equal(ix.columns[:len(need.Columns)], need.Columns) {
 				continue
 			}
 			if ix.valid && check.Found == "" {
@@ -124,13 +155,8 @@ func (db *DB) Diagnose(ctx context.Context) (Diagnosis, error) {
 				check.Invalid = ix.name
 			}
 		}
-		if check.Found == "" {
-			order := ""
-			if need.Column == "start_time" || need.Column == "end_time" {
-				order = " DESC"
-			}
-			check.Create = fmt.Sprintf("CREATE INDEX CONCURRENTLY sync_history_%s_idx ON orchestration.sync_history (%s%s);",
-				need.Column, need.Column, order)
+		if check.Found != "" {
+			check.Create = ""
 		}
 		d.Indexes = append(d.Indexes, check)
 	}
