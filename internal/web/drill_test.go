@@ -5,8 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -351,6 +354,51 @@ func TestDrillDownPages(t *testing.T) {
 	for _, path := range []string{"api/history/", "api/crms/genius/", "history/"} {
 		if rec := do(plain, "GET", basePath+path, nil); rec.Code != 404 {
 			t.Errorf("%s without a drill-down: %d, want 404", path, rec.Code)
+		}
+	}
+}
+
+// Each drill-down page preloads exactly the modules its entry point imports, directly or
+// not, as the overview does (TestPagePreloadsEveryModuleItImports), and every URL it
+// names leads back up to the base path.
+func TestDrillDownPagesPreloadEveryModuleTheyImport(t *testing.T) {
+	t.Parallel()
+	h := drillServer(t, &fakeDrilldown{})
+	for path, root := range map[string]string{"crm/genius/": "../../", "history/": "../", "runs/1/": "../../"} {
+		page := do(h, "GET", basePath+path, nil).Body.String()
+		module := regexp.MustCompile(`<script type="module" src="` + regexp.QuoteMeta(root) + `(static/[^"?]+)\?v=[^"]+"`).FindAllStringSubmatch(page, -1)
+		if len(module) != 1 {
+			t.Errorf("%s: %d module scripts under %sstatic/, want one", path, len(module), root)
+			continue
+		}
+		var preloaded []string
+		for _, m := range regexp.MustCompile(`<link rel="modulepreload" href="([^"?]+)\?v=`).FindAllStringSubmatch(page, -1) {
+			if !strings.HasPrefix(m[1], root+"static/") {
+				t.Errorf("%s preloads %s, not under %sstatic/", path, m[1], root)
+			}
+			preloaded = append(preloaded, strings.TrimPrefix(m[1], root))
+		}
+		imported := map[string]bool{}
+		queue := []string{module[0][1]}
+		for len(queue) > 0 {
+			url := queue[0]
+			queue = queue[1:]
+			rec := do(h, "GET", basePath+url, nil)
+			if rec.Code != 200 {
+				t.Fatalf("%s: GET %s: %d", path, url, rec.Code)
+			}
+			for _, spec := range specifiers(rec.Body.String()) {
+				name, _, _ := strings.Cut(strings.TrimPrefix(spec, "./"), "?")
+				if !imported["static/"+name] {
+					imported["static/"+name] = true
+					queue = append(queue, "static/"+name)
+				}
+			}
+		}
+		want := slices.Sorted(maps.Keys(imported))
+		slices.Sort(preloaded)
+		if !slices.Equal(preloaded, want) {
+			t.Errorf("%s preloads\n\t%v\nbut its modules import\n\t%v", path, preloaded, want)
 		}
 	}
 }

@@ -180,9 +180,16 @@ func (s *Server) handleCRMPage() http.Handler {
 			return
 		}
 		data.Source = source
+		// The charts' days live in the URL (?days=30), so a view can be shared.
+		days := 7
+		if q, err := parseQuery(r.URL.RawQuery, []string{"days"}); err == nil {
+			if d, err := crmDaysParam(q); err == nil {
+				days = d
+			}
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), firstPaintTimeout)
 		defer cancel()
-		body, err := s.cfg.Drilldown.CRMJSON(ctx, source, 7)
+		body, err := s.cfg.Drilldown.CRMJSON(ctx, source, days)
 		if errors.Is(err, dashboard.ErrNotFound) {
 			s.notFoundPage(w, data, "CRM")
 			return

@@ -193,3 +193,39 @@ export function applyTheme(dark) {
     chart.update("none");
   }
 }
+
+// Colours of the series of a stacked chart, in order; the last series ("(other)") is grey.
+const SERIES_COLOURS = ["#4263eb", "#0ca678", "#f59f00", "#d6336c", "#7950f2", "#15aabf"];
+const OTHER_COLOUR = "#adb5bd";
+
+/**
+ * stackedBarChart draws, per day, bars stacked by series (a CRM's entities), with their
+ * legend in HTML beside it (the page writes it), like the doughnut.
+ */
+export function stackedBarChart(id, valueText) {
+  if (!chartsAvailable()) return null;
+  const options = baseOptions(themeColours(), valueText);
+  options.scales.x.stacked = true;
+  options.scales.y.stacked = true;
+  options.plugins.tooltip.callbacks.label = (ctx) => " " + ctx.dataset.label + ": " + valueText(ctx.parsed.y);
+  return new (Chart())(document.getElementById(id), { type: "bar", data: { labels: [], datasets: [] }, options });
+}
+
+/**
+ * setStacks replaces a stacked chart's days and series ({name, data}), and returns the
+ * colour given to each series, for the legend. Values that are not numbers are gaps.
+ */
+export function setStacks(chart, labels, series, otherName) {
+  const colours = series.map((s, i) => (s.name === otherName ? OTHER_COLOUR : SERIES_COLOURS[i % SERIES_COLOURS.length]));
+  if (!chart) return colours;
+  chart.data.labels = Array.isArray(labels) ? labels.slice() : [];
+  chart.data.datasets = series.map((s, i) => ({
+    label: s.name,
+    data: (s.data || []).map((v) => (isNum(v) ? v : null)),
+    backgroundColor: colours[i],
+    borderRadius: 2,
+  }));
+  chart.update("none");
+  setChartNote(chart.canvas, chart.data.datasets.some((d) => d.data.some((v) => v !== null)) ? null : "");
+  return colours;
+}

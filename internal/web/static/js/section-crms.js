@@ -6,6 +6,7 @@ import { byId, el, emptyRow, icon, labelled, nullMark, timeEl } from "./dom.js";
 import { durationCell, numCell, statusBadge } from "./widgets.js";
 import { runStatus } from "./statuses.js";
 import { unavailableText } from "./freshness.js";
+import { crmURL } from "./links.js";
 
 // A CRM with rows whose last success is older than this (or that never succeeded) is
 // marked "no success for …": a day covers every schedule the warehouse uses (hourly to
@@ -92,7 +93,7 @@ function crmRow(c, now) {
   if (c.status === "never") tr.classList.add("sw-row-quiet");
   tr.append(
     el("th", { attrs: { scope: "row" } },
-      el("div", { className: "sw-crm-name" }, c.name || c.source),
+      el("a", { className: "sw-crm-name sw-crm-link", attrs: { href: crmURL("", c.source) } }, c.name || c.source),
       c.sync_type ? el("div", { className: "sw-sub" }, c.sync_type) : null),
     el("td", { className: "sw-c-status" }, statusCell(c)),
     el("td", { dataset: { field: "last_sync", label: "Last sync" } }, lastSyncCell(c)),

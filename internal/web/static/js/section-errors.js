@@ -7,6 +7,7 @@ import { byId, el, emptyRow, icon, timeEl } from "./dom.js";
 import { numCell, noMessage } from "./widgets.js";
 import { doughnutChart, errorTypeColours, setChartNote, setSeries } from "./charts.js";
 import { unavailableText } from "./freshness.js";
+import { crmURL, historyURL, runURL } from "./links.js";
 
 function errorItem(e, messages) {
   const msg = typeof e.error_message === "string" && e.error_message !== ""
@@ -15,19 +16,27 @@ function errorItem(e, messages) {
   return el("li", { className: "list-group-item sw-error-item", dataset: { id: e.id } },
     el("div", { className: "sw-error-head" },
       el("span", { className: "sw-status sw-tone-danger" }, icon("cross")),
-      el("span", { className: "sw-crm-name" }, e.name || e.crm_source),
+      el("a", { className: "sw-crm-name sw-crm-link", attrs: { href: crmURL("", e.crm_source) } }, e.name || e.crm_source),
       el("span", { className: "sw-sub-inline" }, e.sync_type),
-      el("span", { className: "sw-type" }, e.error_type || "unknown"),
-      el("span", { className: "sw-error-time", dataset: { field: "failed_at" } }, timeEl(e.failed_at, "clock"))),
+      el("a", { className: "sw-type sw-type-link", attrs: { href: historyURL("", { error_type: e.error_type || "unknown" }) } }, e.error_type || "unknown"),
+      el("a", { className: "sw-error-time sw-run-link", dataset: { field: "failed_at" }, attrs: { href: runURL("", e.id) } }, timeEl(e.failed_at, "clock"))),
     msg);
+}
+
+// failedCell is a CRM's failed count, leading to its failures in the history.
+function failedCell(c) {
+  const td = numCell("failed", c.failed);
+  const text = td.textContent;
+  td.replaceChildren(el("a", { attrs: { href: historyURL("", { crm: [c.source], status: ["failed"] }) } }, text));
+  return td;
 }
 
 function problemRow(c) {
   const bar = el("span", { className: "sw-bar-fill" });
   bar.style.width = Math.max(0, Math.min(100, c.failure_rate)) + "%";
   return el("tr", { dataset: { source: c.source } },
-    el("th", { attrs: { scope: "row" } }, c.name || c.source),
-    numCell("failed", c.failed),
+    el("th", { attrs: { scope: "row" } }, el("a", { className: "sw-crm-link", attrs: { href: crmURL("", c.source) } }, c.name || c.source)),
+    failedCell(c),
     numCell("total", c.total),
     el("td", { className: "sw-rate-col", dataset: { field: "failure_rate", value: c.failure_rate } },
       el("div", { className: "sw-bar" },
@@ -40,7 +49,7 @@ function legendItem(label, value, colour) {
   const swatch = el("span", { className: "sw-swatch", attrs: { "aria-hidden": "true" } });
   swatch.style.backgroundColor = colour;
   return el("li", { dataset: { type: label } },
-    swatch, el("span", { className: "sw-legend-label" }, label),
+    swatch, el("a", { className: "sw-legend-label", attrs: { href: historyURL("", { error_type: label }) } }, label),
     el("span", { className: "sw-legend-value sw-num" }, fmtInt(value)));
 }
 

@@ -5,6 +5,7 @@ import { byId, el, emptyRow, labelled, timeEl } from "./dom.js";
 import { durationCell, recordsCell, statusBadge } from "./widgets.js";
 import { runStatus } from "./statuses.js";
 import { unavailableText } from "./freshness.js";
+import { crmURL, runURL } from "./links.js";
 
 const COLUMNS = 5;
 
@@ -12,9 +13,10 @@ function runRow(run) {
   const tr = el("tr", { dataset: { id: run.id, status: run.status } });
   if (run.error_message) tr.classList.add("sw-has-error");
   tr.append(
-    el("td", { dataset: { field: "start_time" } }, timeEl(run.start_time, "clock")),
+    el("td", { dataset: { field: "start_time" } },
+      el("a", { className: "sw-run-link", attrs: { href: runURL("", run.id) } }, timeEl(run.start_time, "clock"))),
     el("td", null,
-      el("div", { className: "sw-crm-name" }, run.name || run.crm_source),
+      el("a", { className: "sw-crm-name sw-crm-link", attrs: { href: crmURL("", run.crm_source) } }, run.name || run.crm_source),
       el("div", { className: "sw-sub" }, run.sync_type)),
     el("td", { className: "sw-c-status" }, statusBadge(runStatus(run.status, run.stuck))),
     labelled(recordsCell(run), "Records"),
