@@ -62,7 +62,7 @@ func seedDrill(now time.Time) func(t *testing.T, db *pgtest.DB) {
 			{"estimates", 260, 75}, {"projects", 90, 40}} {
 			for d := 29; d >= 0; d-- {
 				for i := range 4 {
-					start := now.Truncate(24*time.Hour).Add(-time.Duration(d)*24*time.Hour + time.Duration(1+i*6)*time.Hour + 8*time.Minute)
+					start := now.Truncate(24 * time.Hour).Add(-time.Duration(d)*24*time.Hour + time.Duration(1+i*6)*time.Hour + 8*time.Minute)
 					if !start.Add(time.Hour).Before(now) {
 						continue
 					}

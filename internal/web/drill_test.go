@@ -366,7 +366,7 @@ func TestDrillDownPagesPreloadEveryModuleTheyImport(t *testing.T) {
 	h := drillServer(t, &fakeDrilldown{})
 	for path, root := range map[string]string{"crm/genius/": "../../", "history/": "../", "runs/1/": "../../"} {
 		page := do(h, "GET", basePath+path, nil).Body.String()
-		module := regexp.MustCompile(`<script type="module" src="` + regexp.QuoteMeta(root) + `(static/[^"?]+)\?v=[^"]+"`).FindAllStringSubmatch(page, -1)
+		module := regexp.MustCompile(`<script type="module" src="`+regexp.QuoteMeta(root)+`(static/[^"?]+)\?v=[^"]+"`).FindAllStringSubmatch(page, -1)
 		if len(module) != 1 {
 			t.Errorf("%s: %d module scripts under %sstatic/, want one", path, len(module), root)
 			continue
