@@ -89,51 +89,33 @@ func (d *Dashboard) computeCRM(ctx context.Context, source string, days int) (CR
 		return r, err
 	}
 	r.CRM = header
-	runs, err := d.cfg.Store.CRMRuns(ctx, source, now.Add(-entityWindow))
+	bounds := dayBounds(now, d.cfg.Location, days)
+	sum, err := d.cfg.Store.CRMSummary(ctx, syncs.CRMQuery{Source: source, Since: now.Add(-entityWindow),
+		CountsSince: now.Add(-countWindow), DayBounds: bounds, Failures: recentFailureCount, Successes: emptyRunsAfter})
 	if err != nil {
 		return r, fmt.Errorf("crm %s: %w", source, err)
 	}
-	r.SeenIn30Days = len(runs) > 0
-	bounds := dayBounds(now, d.cfg.Location, days)
-	groups, err := d.cfg.Store.CRMDays(ctx, source, bounds)
-	if err != nil {
-		return r, fmt.Errorf("crm %s: days: %w", source, err)
-	}
-	r.Charts = crmCharts(groups, bounds)
+	r.SeenIn30Days = len(sum.Entities) > 0
+	r.Charts = crmCharts(sum.Days, bounds)
 	r.Charts.TimeZone = d.cfg.Location.String()
 
-	byEntity := map[string][]syncs.Run{}
-	for _, run := range runs {
-		byEntity[run.SyncType] = append(byEntity[run.SyncType], run)
-	}
-	names := make([]string, 0, len(byEntity))
-	for name := range byEntity {
-		names = append(names, name)
-	}
-	slices.Sort(names)
 	stuckBefore := now.Add(-d.cfg.StuckAfter)
-	r.Entities = make([]EntityFigures, 0, len(names))
+	r.Entities = make([]EntityFigures, 0, len(sum.Entities))
 	r.Running = []RunningRun{}
-	for _, name := range names {
-		e, running, err := d.entityFigures(ctx, source, name, byEntity[name], now, stuckBefore)
+	for _, es := range sum.Entities {
+		e, running, err := d.entityFigures(ctx, source, es, now, stuckBefore)
 		if err != nil {
 			return r, err
 		}
-		e.NextRun, e.Overdue = entitySchedule(header.Schedules, name)
+		e.NextRun, e.Overdue = entitySchedule(header.Schedules, es.SyncType)
 		r.Entities = append(r.Entities, e)
 		r.Running = append(r.Running, running...)
 	}
 	slices.SortFunc(r.Running, func(a, b RunningRun) int {
 		return cmp.Or(a.StartTime.Compare(b.StartTime), cmp.Compare(a.ID, b.ID))
 	})
-
-	failed, err := d.cfg.Store.History(ctx, syncs.HistoryQuery{CRMSources: []string{source},
-		RawStatuses: syncs.RawStatuses(syncs.StatusFailed), From: now.Add(-entityWindow), Limit: recentFailureCount})
-	if err != nil {
-		return r, fmt.Errorf("crm %s: failures: %w", source, err)
-	}
 	r.RecentFailures = []ErrorEntry{}
-	for _, run := range failed {
+	for _, run := range sum.Failures {
 		at, _ := run.FinishedAt()
 		r.RecentFailures = append(r.RecentFailures, ErrorEntry{
 			ID: run.ID, CRMSource: word(run.CRMSource), Name: displayName(run.CRMSource),
@@ -194,81 +176,48 @@ func succeeded(r syncs.Run) bool {
 	return r.Status == syncs.StatusSuccess || r.Status == syncs.StatusPartial
 }
 
-// entityFigures computes one entity's line from its rows of the window, newest first.
-func (d *Dashboard) entityFigures(ctx context.Context, source, name string, runs []syncs.Run, now, stuckBefore time.Time) (EntityFigures, []RunningRun, error) {
-	e := EntityFigures{SyncType: word(name)}
-	latest := runs[0]
-	e.LastRun = runRef(latest)
-
-	var durations []int64
-	var records []int64
-	var successes []syncs.Run
-	var week outcomes
-	streakOpen := true
-	lastFinishedSeen := false
-	for _, run := range runs {
-		if !run.Start.Before(now.Add(-countWindow)) {
-			e.Runs7d++
-			week.add(run.Status, 1)
-		}
-		if run.Status != syncs.StatusRunning && !lastFinishedSeen {
-			lastFinishedSeen = true
-			e.RecordsLast = run.RecordsProcessed
-		}
-		switch {
-		case succeeded(run):
-			streakOpen = false
-			if at, _ := run.FinishedAt(); e.LastSuccess == nil || at.After(*e.LastSuccess) {
-				e.LastSuccess = utc(&at)
-			}
-			if dur, ok := run.Duration(); ok {
-				durations = append(durations, dur.Microseconds())
-			}
-			if run.RecordsProcessed != nil {
-				records = append(records, *run.RecordsProcessed)
-			}
-			successes = append(successes, run)
-		case run.Status == syncs.StatusFailed && streakOpen:
-			e.ConsecutiveFailures++
-		}
-	}
-	e.Failed7d = week.failed
+// entityFigures turns one entity's summary into its line, and its running rows.
+func (d *Dashboard) entityFigures(ctx context.Context, source string, es syncs.EntitySummary, now, stuckBefore time.Time) (EntityFigures, []RunningRun, error) {
+	e := EntityFigures{SyncType: word(es.SyncType), LastRun: runRef(es.Latest), LastSuccess: utc(es.LastSuccess),
+		Runs7d: es.Runs, Failed7d: es.Failed, ConsecutiveFailures: es.ConsecutiveFailures, DurationRuns: es.Durations}
+	week := outcomes{success: es.Success, failed: es.Failed, partial: es.Partial}
 	e.SuccessRate7d = week.successRate()
-	slices.Sort(durations)
-	e.DurationRuns = int64(len(durations))
-	e.DurationP50, e.DurationP95 = percentileSeconds(durations, 50), percentileSeconds(durations, 95)
-	slices.Sort(records)
-	e.RecordsMedian30d = median(records)
+	if es.LastFinished != nil {
+		e.RecordsLast = es.LastFinished.RecordsProcessed
+	}
+	if es.Durations > 0 {
+		e.DurationP50, e.DurationP95 = ptr(secondsOf(es.DurationP50)), ptr(secondsOf(es.DurationP95))
+	}
+	if es.Records > 0 {
+		e.RecordsMedian30d = meanOfTwo(es.RecordsMiddle[0], es.RecordsMiddle[1])
+	}
 	e.Marks.FailureStreak = e.ConsecutiveFailures >= streakAfter
 
-	empty, med, err := d.emptyRuns(ctx, source, name, successes)
+	empty, med, err := d.emptyRuns(ctx, source, es.SyncType, es.Successes)
 	if err != nil {
 		return e, nil, err
 	}
 	e.Marks.EmptyRuns, e.Marks.EmptyRunsMedian = empty, med
 
 	var running []RunningRun
-	for _, run := range runs {
-		if run.Status != syncs.StatusRunning {
-			continue
-		}
-		rr := RunningRun{ID: run.ID, SyncType: word(name), StartTime: run.Start.UTC(),
+	for _, run := range es.Running {
+		rr := RunningRun{ID: run.ID, SyncType: word(es.SyncType), StartTime: run.Start.UTC(),
 			ElapsedSeconds: secondsOf(now.Sub(run.Start)), DurationP95: e.DurationP95, DurationRuns: e.DurationRuns,
 			Stuck: run.Start.Before(stuckBefore)}
-		rr.Slow = slow(run, now, stuckBefore, durations)
+		rr.Slow = slow(run, now, stuckBefore, es.Durations, es.DurationP95)
 		e.Marks.Slow = e.Marks.Slow || rr.Slow
 		running = append(running, rr)
 	}
 	return e, running, nil
 }
 
-// slow reports whether a running row has run longer than its entity's 95th percentile,
-// judged from at least slowMinRuns durations (sorted), and is not yet stuck.
-func slow(run syncs.Run, now, stuckBefore time.Time, sortedDurations []int64) bool {
-	if run.Status != syncs.StatusRunning || run.Start.Before(stuckBefore) || len(sortedDurations) < slowMinRuns {
+// slow reports whether a running row has run longer than its entity's 95th percentile
+// (p95), judged from at least slowMinRuns durations, and is not yet stuck.
+func slow(run syncs.Run, now, stuckBefore time.Time, durations int64, p95 time.Duration) bool {
+	if run.Status != syncs.StatusRunning || run.Start.Before(stuckBefore) || durations < slowMinRuns {
 		return false
 	}
-	return now.Sub(run.Start).Microseconds() > nearestRank(sortedDurations, 95)
+	return now.Sub(run.Start).Microseconds() > p95.Microseconds()
 }
 
 // emptyRuns reports whether the entity's latest emptyRunsAfter success or partial rows
@@ -326,11 +275,10 @@ func runRef(run syncs.Run) RunRef {
 	return ref
 }
 
-// nearestRank is the p-th percentile of sorted values by the nearest-rank method: the
-// value at rank ⌈p·n/100⌉ (1-based), an actual value; sorted must not be empty.
+// nearestRank is the p-th percentile of sorted values by the nearest-rank method (see
+// syncs.NearestRank); sorted must not be empty.
 func nearestRank(sorted []int64, p int) int64 {
-	rank := (p*len(sorted) + 99) / 100
-	return sorted[max(rank, 1)-1]
+	return sorted[syncs.NearestRank(len(sorted), p)]
 }
 
 // percentileSeconds is nearestRank of microseconds, in seconds; nil without values.
@@ -349,12 +297,11 @@ func median(sorted []int64) *float64 {
 	if n == 0 {
 		return nil
 	}
-	if n%2 == 1 {
-		m := float64(sorted[n/2])
-		return &m
-	}
-	// The mean of two int64s, exact: half of each, plus the halves' remainders.
-	a, b := sorted[n/2-1], sorted[n/2]
+	return meanOfTwo(sorted[(n-1)/2], sorted[n/2])
+}
+
+// meanOfTwo is (a+b)/2 without overflow: half of each, plus the halves' remainders.
+func meanOfTwo(a, b int64) *float64 {
 	m := float64(a/2+b/2) + float64(a%2+b%2)/2
 	return &m
 }

@@ -9,9 +9,8 @@ import (
 
 // The drill-down's questions, for the fakes of fakes_test.go and cache_test.go.
 
-func (nullStore) CRMRuns(context.Context, string, time.Time) ([]syncs.Run, error) { return nil, nil }
-func (nullStore) CRMDays(context.Context, string, []time.Time) ([]syncs.EntityDay, error) {
-	return nil, nil
+func (nullStore) CRMSummary(context.Context, syncs.CRMQuery) (syncs.CRMSummary, error) {
+	return syncs.CRMSummary{}, nil
 }
 func (nullStore) EntityRuns(context.Context, string, string, time.Time, time.Time, int) ([]syncs.Run, error) {
 	return nil, nil
@@ -27,13 +26,9 @@ func (nullStore) OldestStart(context.Context) (time.Time, bool, error) {
 	return time.Time{}, false, nil
 }
 
-func (c *countingStore) CRMRuns(ctx context.Context, source string, since time.Time) ([]syncs.Run, error) {
-	c.count("CRMRuns")
-	return c.store.CRMRuns(ctx, source, since)
-}
-func (c *countingStore) CRMDays(ctx context.Context, source string, bounds []time.Time) ([]syncs.EntityDay, error) {
-	c.count("CRMDays")
-	return c.store.CRMDays(ctx, source, bounds)
+func (c *countingStore) CRMSummary(ctx context.Context, q syncs.CRMQuery) (syncs.CRMSummary, error) {
+	c.count("CRMSummary")
+	return c.store.CRMSummary(ctx, q)
 }
 func (c *countingStore) EntityRuns(ctx context.Context, source, syncType string, from, to time.Time, limit int) ([]syncs.Run, error) {
 	c.count("EntityRuns")

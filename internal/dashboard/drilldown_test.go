@@ -24,7 +24,7 @@ import (
 
 // gateStore is a warehouse without rows whose drill-down questions each wait at the
 // gate: the first question of every drill-down computation (a run, a history page, a
-// CRM's rows) announces itself on entered and waits for release.
+// CRM's summary) announces itself on entered and waits for release.
 type gateStore struct {
 	nullStore
 	entered chan struct{}
@@ -61,8 +61,8 @@ func (g *gateStore) RunByID(ctx context.Context, id int64) (syncs.RunDetail, boo
 func (g *gateStore) OldestStart(ctx context.Context) (time.Time, bool, error) {
 	return time.Time{}, false, g.gate(ctx)
 }
-func (g *gateStore) CRMRuns(ctx context.Context, _ string, _ time.Time) ([]syncs.Run, error) {
-	return nil, g.gate(ctx)
+func (g *gateStore) CRMSummary(ctx context.Context, _ syncs.CRMQuery) (syncs.CRMSummary, error) {
+	return syncs.CRMSummary{}, g.gate(ctx)
 }
 
 // waitFor waits, without sleeping, until cond holds or fail says something went wrong.

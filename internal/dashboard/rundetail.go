@@ -84,7 +84,9 @@ func (d *Dashboard) computeRunDetail(ctx context.Context, id int64) (RunDetailRe
 		DurationRuns: int64(len(durations))}
 	if run.Status == syncs.StatusRunning {
 		r.Run.ElapsedSeconds = ptr(secondsOf(now.Sub(run.Start)))
-		r.Run.Slow = slow(run, now, stuckBefore, durations)
+		if len(durations) > 0 {
+			r.Run.Slow = slow(run, now, stuckBefore, int64(len(durations)), time.Duration(nearestRank(durations, 95))*time.Microsecond)
+		}
 	}
 
 	prev, next, err := d.cfg.Store.Neighbours(ctx, run.CRMSource, run.SyncType, syncs.Position{Start: run.Start, ID: run.ID})

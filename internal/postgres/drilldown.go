@@ -116,69 +116,125 @@ func crmRows(t *tableInfo, args *sqlArgs, source string, from time.Time, to *tim
 		) e WHERE types.t IS NOT NULL) r`
 }
 
-// CRMRuns implements syncs.Store.
-func (db *DB) CRMRuns(ctx context.Context, source string, since time.Time) ([]syncs.Run, error) {
-	t, err := db.table(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var args sqlArgs
-	sql := `SELECT id, crm_source, sync_type, ` + canonicalStatusSQL + `, start_time, end_time, records_processed
-		FROM ` + crmRows(t, &args, source, since, nil)
-	var runs []syncs.Run
-	err = db.query(ctx, "crm runs", sql, func(rows pgx.Rows) error {
-		var r syncs.Run
-		err := rows.Scan(&r.ID, &r.CRMSource, &r.SyncType, &r.Status, &r.Start, &r.End, &r.RecordsProcessed)
-		runs = append(runs, r)
-		return err
-	}, args...)
-	// Newest first, sorted here rather than by the server: the server only reads ranges.
-	slices.SortFunc(runs, newestFirst)
-	return runs, err
+// crmSummarySQL answers CRMSummary in one statement, which reads the CRM's rows since
+// the query's From once (r) and answers every part from them; only small answers leave
+// the server, tagged by kind (syncs.CRMRow):
+//
+//   - w: the rows since Since, each with its place among its entity's rows, newest first:
+//     among all (nth), the finished ones and the succeeded ones (running counts over one
+//     sort per entity, as Entities places its rows);
+//   - e: per entity, the counts since CountsSince, the failures after the latest success
+//     (a failed row no success follows: nth_ok = 0), the last success, and the durations
+//     and records of the succeeded rows, unsorted (the percentiles and median are taken
+//     in Go, which saves the server two sorts);
+//   - r: the rows that play a part: latest, latest finished, running, latest successes;
+//   - d: r by day of start_time, entity and status;
+//   - f: the latest failures, their messages read by primary key.
+//
+// Parameters: $1 source, $2 From, $3 Since, $4 CountsSince, $5 the day bounds, $6
+// Failures, $7 Successes.
+func crmSummarySQL(t *tableInfo) string {
+	// crmRows numbers its two parameters $1 (the source) and $2 (the start).
+	from := crmRows(t, new(sqlArgs), "", time.Time{}, nil)
+	return `WITH r AS MATERIALIZED (
+			SELECT id, sync_type, ` + canonicalStatusSQL + ` AS status, start_time, end_time, records_processed,
+				` + durationMicrosSQL + ` AS dur,
+				status IN ('success', 'completed', 'partial') AS ok,
+				NOT ` + runningSQL + ` AS finished
+			FROM ` + from + `
+		), w AS (
+			SELECT *,
+				row_number() OVER e AS nth,
+				count(*) FILTER (WHERE finished) OVER e AS nth_finished,
+				count(*) FILTER (WHERE ok) OVER e AS nth_ok
+			FROM r WHERE start_time >= $3
+			WINDOW e AS (PARTITION BY sync_type ORDER BY start_time DESC, id DESC ROWS UNBOUNDED PRECEDING)
+		)
+		SELECT 'e', sync_type, NULL::text, count(*) FILTER (WHERE start_time >= $4),
+			count(*) FILTER (WHERE start_time >= $4 AND status = 'success'),
+			count(*) FILTER (WHERE start_time >= $4 AND status = 'failed'),
+			count(*) FILTER (WHERE start_time >= $4 AND status = 'partial'),
+			count(*) FILTER (WHERE status = 'failed' AND nth_ok = 0),
+			max(COALESCE(end_time, start_time)) FILTER (WHERE ok), NULL::bigint, NULL::bigint, NULL::bigint,
+			NULL::timestamptz, NULL::timestamptz, NULL::bigint, NULL::text, NULL::text, NULL::int,
+			array_agg(dur) FILTER (WHERE ok AND dur IS NOT NULL),
+			array_agg(records_processed::bigint) FILTER (WHERE ok AND records_processed IS NOT NULL)
+		FROM w GROUP BY sync_type
+		UNION ALL
+		SELECT 'r', sync_type, status, NULL, NULL, NULL, NULL, NULL, NULL,
+			(CASE WHEN nth = 1 THEN ` + itoa(syncs.FlagLatest) + ` ELSE 0 END) +
+				(CASE WHEN finished AND nth_finished = 1 THEN ` + itoa(syncs.FlagLastFinished) + ` ELSE 0 END) +
+				(CASE WHEN NOT finished THEN ` + itoa(syncs.FlagRunning) + ` ELSE 0 END),
+			CASE WHEN ok AND nth_ok <= $7 THEN nth_ok ELSE 0 END,
+			id, start_time, end_time, records_processed, NULL, NULL, NULL, NULL, NULL
+		FROM w WHERE nth = 1 OR (finished AND nth_finished = 1) OR NOT finished OR (ok AND nth_ok <= $7)
+		UNION ALL
+		SELECT 'd', sync_type, status, width_bucket(start_time, $5::timestamptz[]) - 1, count(*),
+			COALESCE(sum(records_processed), 0)::bigint, COALESCE(sum(dur), 0)::bigint, count(dur),
+			NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+		FROM r WHERE cardinality($5::timestamptz[]) > 1 AND start_time >= ($5::timestamptz[])[1]
+			AND start_time < ($5::timestamptz[])[cardinality($5::timestamptz[])]
+		GROUP BY 2, 3, 4
+		UNION ALL
+		SELECT 'f', f.sync_type, f.status, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+			f.id, f.start_time, f.end_time, f.records_processed, m.message_head, m.message_tail, m.message_length, NULL, NULL
+		FROM (SELECT * FROM w WHERE status = 'failed' ORDER BY start_time DESC, id DESC LIMIT $6) f
+		CROSS JOIN LATERAL (
+			SELECT ` + messageHeadSQL + ` AS message_head, ` + messageTailSQL + ` AS message_tail,
+				length(error_message) AS message_length
+			FROM orchestration.sync_history WHERE id = f.id
+		) m`
 }
 
-func newestFirst(a, b syncs.Run) int {
-	if c := b.Start.Compare(a.Start); c != 0 {
-		return c
-	}
-	switch {
-	case a.ID > b.ID:
-		return -1
-	case a.ID < b.ID:
-		return 1
-	}
-	return 0
-}
+func itoa(n int) string { return strconv.Itoa(n) }
 
-// CRMDays implements syncs.Store. Days are found with width_bucket, as FinishedSince finds
-// them.
-func (db *DB) CRMDays(ctx context.Context, source string, bounds []time.Time) ([]syncs.EntityDay, error) {
-	if len(bounds) < 2 {
-		return nil, nil
+// CRMSummary implements syncs.Store in one statement (crmSummarySQL).
+func (db *DB) CRMSummary(ctx context.Context, q syncs.CRMQuery) (syncs.CRMSummary, error) {
+	if err := q.Check(); err != nil {
+		return syncs.CRMSummary{}, err
 	}
 	t, err := db.table(ctx)
 	if err != nil {
-		return nil, err
+		return syncs.CRMSummary{}, err
 	}
-	var args sqlArgs
-	from := crmRows(t, &args, source, bounds[0], &bounds[len(bounds)-1])
-	b := args.add(bounds)
-	sql := `SELECT width_bucket(start_time, ` + b + `::timestamptz[]), sync_type, ` + canonicalStatusSQL + `,
-			count(*), COALESCE(sum(records_processed), 0)::bigint,
-			COALESCE(sum(` + durationMicrosSQL + `), 0)::bigint, count(` + durationMicrosSQL + `)
-		FROM ` + from + ` GROUP BY 1, 2, 3`
-	var days []syncs.EntityDay
-	err = db.query(ctx, "crm days", sql, func(rows pgx.Rows) error {
-		var d syncs.EntityDay
-		if err := rows.Scan(&d.Day, &d.SyncType, &d.Status, &d.Count, &d.RecordsProcessed,
-			&d.DurationMicros, &d.DurationCount); err != nil {
+	sql := crmSummarySQL(t)
+	bounds := q.DayBounds
+	if bounds == nil {
+		bounds = []time.Time{}
+	}
+	var read []syncs.CRMRow
+	err = db.query(ctx, "crm summary", sql, func(rows pgx.Rows) error {
+		var c syncs.CRMRow
+		var status, head, tail *string
+		var n, a, b, cc, d, flags, rank, id, records *int64
+		var length *int
+		var start *time.Time
+		if err := rows.Scan(&c.Kind, &c.SyncType, &status, &n, &a, &b, &cc, &d, &c.Time, &flags, &rank,
+			&id, &start, &c.Run.End, &records, &head, &tail, &length, &c.Durations, &c.Records); err != nil {
 			return err
 		}
-		d.Day-- // width_bucket counts from 1 for [bounds[0], bounds[1])
-		days = append(days, d)
+		val := func(p *int64) int64 {
+			if p == nil {
+				return 0
+			}
+			return *p
+		}
+		c.N, c.A, c.B, c.C, c.D, c.Flags, c.SuccessRank = val(n), val(a), val(b), val(cc), val(d), val(flags), val(rank)
+		c.Run.ID, c.Run.SyncType, c.Run.CRMSource, c.Run.RecordsProcessed = val(id), c.SyncType, q.Source, records
+		if status != nil {
+			c.Run.Status = *status
+		}
+		if start != nil {
+			c.Run.Start = *start
+		}
+		c.Run.ErrorMessage = cutMessage(head, tail, length)
+		read = append(read, c)
 		return nil
-	}, args...)
-	return days, err
+	}, q.Source, q.From(), q.Since, q.CountsSince, bounds, q.Failures, q.Successes)
+	if err != nil {
+		return syncs.CRMSummary{}, err
+	}
+	return syncs.GatherCRMSummary(read, q)
 }
 
 // EntityRuns implements syncs.Store: one range of the entity index on shape A.

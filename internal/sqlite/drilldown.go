@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,38 +42,103 @@ func (db *DB) lightRuns(ctx context.Context, what, q string, args ...any) ([]syn
 	return runs, err
 }
 
-// CRMRuns implements syncs.Store: a range of the CRM index.
-func (db *DB) CRMRuns(ctx context.Context, source string, since time.Time) ([]syncs.Run, error) {
-	const q = `SELECT ` + lightColumns + ` FROM sync_history WHERE crm_source = ?1 AND start_time >= ?2
-		ORDER BY start_time DESC, id DESC`
-	return db.lightRuns(ctx, "crm runs", q, source, micros(since))
-}
-
-// CRMDays implements syncs.Store: a range of the CRM index, days found as finishedTotals
-// finds them.
-func (db *DB) CRMDays(ctx context.Context, source string, bounds []time.Time) ([]syncs.EntityDay, error) {
-	if len(bounds) < 2 {
-		return nil, nil
+// CRMSummary implements syncs.Store: the statement of the PostgreSQL store (see
+// crmSummarySQL there), over a range of the CRM index, in SQLite's words; the failures,
+// with their messages, are a second statement (SQLite is in the process: a round trip
+// costs nothing).
+func (db *DB) CRMSummary(ctx context.Context, q syncs.CRMQuery) (syncs.CRMSummary, error) {
+	if err := q.Check(); err != nil {
+		return syncs.CRMSummary{}, err
 	}
-	args := []any{source, micros(bounds[0]), micros(bounds[len(bounds)-1])}
-	for _, b := range bounds {
+	// ?1 source, ?2 From, ?3 Since, ?4 CountsSince, ?5 Successes, ?6… the day bounds.
+	args := []any{q.Source, micros(q.From()), micros(q.Since), micros(q.CountsSince), q.Successes}
+	for _, b := range q.DayBounds {
 		args = append(args, micros(b))
 	}
-	q := `SELECT ` + dayIndexSQL("start_time", len(bounds), 4) + `, sync_type, ` + canonicalStatusSQL + `,
-			count(*), coalesce(sum(records_processed), 0),
-			coalesce(sum(` + durationMicrosSQL + `), 0), count(` + durationMicrosSQL + `)
-		FROM sync_history WHERE crm_source = ?1 AND start_time >= ?2 AND start_time < ?3
-		GROUP BY 1, 2, 3`
-	var days []syncs.EntityDay
-	err := db.query(ctx, "crm days", q, func(rows *sql.Rows) error {
-		var d syncs.EntityDay
-		var syncType, status sql.NullString
-		err := rows.Scan(&d.Day, &syncType, &status, &d.Count, &d.RecordsProcessed, &d.DurationMicros, &d.DurationCount)
-		d.SyncType, d.Status = syncType.String, status.String
-		days = append(days, d)
-		return err
+	const nulls = `NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL`
+	days := `SELECT ` + nulls + ` WHERE 0`
+	if n := len(q.DayBounds); n > 1 {
+		days = `SELECT 'd', sync_type, status, ` + dayIndexSQL("start_time", n, 6) + `, count(*),
+				coalesce(sum(records_processed), 0), coalesce(sum(dur), 0), count(dur),
+				NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+			FROM r WHERE start_time >= ?6 AND start_time < ?` + strconv.Itoa(5+n) + `
+			GROUP BY 2, 3, 4`
+	}
+	statement := `WITH r AS MATERIALIZED (
+			SELECT id, sync_type, ` + canonicalStatusSQL + ` AS status, start_time, end_time, records_processed,
+				` + durationMicrosSQL + ` AS dur,
+				status IN ('success', 'completed', 'partial') AS ok,
+				NOT ` + runningSQL + ` AS finished
+			FROM sync_history WHERE crm_source = ?1 AND start_time >= ?2
+		), w AS (
+			SELECT *,
+				row_number() OVER e AS nth,
+				count(*) FILTER (WHERE finished) OVER e AS nth_finished,
+				count(*) FILTER (WHERE ok) OVER e AS nth_ok
+			FROM r WHERE start_time >= ?3
+			WINDOW e AS (PARTITION BY sync_type ORDER BY start_time DESC, id DESC ROWS UNBOUNDED PRECEDING)
+		)
+		SELECT 'e', sync_type, NULL, count(*) FILTER (WHERE start_time >= ?4),
+			count(*) FILTER (WHERE start_time >= ?4 AND status = 'success'),
+			count(*) FILTER (WHERE start_time >= ?4 AND status = 'failed'),
+			count(*) FILTER (WHERE start_time >= ?4 AND status = 'partial'),
+			count(*) FILTER (WHERE status = 'failed' AND nth_ok = 0),
+			max(coalesce(end_time, start_time)) FILTER (WHERE ok), NULL, NULL, NULL, NULL, NULL, NULL,
+			json_group_array(dur) FILTER (WHERE ok AND dur IS NOT NULL),
+			json_group_array(records_processed) FILTER (WHERE ok AND records_processed IS NOT NULL)
+		FROM w GROUP BY sync_type
+		UNION ALL
+		SELECT 'r', sync_type, status, NULL, NULL, NULL, NULL, NULL, NULL,
+			(CASE WHEN nth = 1 THEN ` + strconv.Itoa(syncs.FlagLatest) + ` ELSE 0 END) +
+				(CASE WHEN finished AND nth_finished = 1 THEN ` + strconv.Itoa(syncs.FlagLastFinished) + ` ELSE 0 END) +
+				(CASE WHEN NOT finished THEN ` + strconv.Itoa(syncs.FlagRunning) + ` ELSE 0 END),
+			CASE WHEN ok AND nth_ok <= ?5 THEN nth_ok ELSE 0 END,
+			id, start_time, end_time, records_processed, NULL, NULL
+		FROM w WHERE nth = 1 OR (finished AND nth_finished = 1) OR NOT finished OR (ok AND nth_ok <= ?5)
+		UNION ALL
+		` + days
+	var read []syncs.CRMRow
+	err := db.query(ctx, "crm summary", statement, func(rows *sql.Rows) error {
+		var c syncs.CRMRow
+		var kind, syncType, status sql.NullString
+		var n, a, b, cc, d, last, flags, rank, id, start, end, records sql.NullInt64
+		var durations, processed sql.NullString
+		if err := rows.Scan(&kind, &syncType, &status, &n, &a, &b, &cc, &d, &last, &flags, &rank,
+			&id, &start, &end, &records, &durations, &processed); err != nil {
+			return err
+		}
+		for _, list := range []struct {
+			json string
+			into *[]int64
+		}{{durations.String, &c.Durations}, {processed.String, &c.Records}} {
+			if list.json != "" {
+				if err := json.Unmarshal([]byte(list.json), list.into); err != nil {
+					return fmt.Errorf("values of %s: %w", syncType.String, err)
+				}
+			}
+		}
+		c.Kind, c.SyncType = kind.String, syncType.String
+		c.N, c.A, c.B, c.C, c.D, c.Flags, c.SuccessRank = n.Int64, a.Int64, b.Int64, cc.Int64, d.Int64, flags.Int64, rank.Int64
+		c.Time = nullTime(last)
+		c.Run = syncs.Run{ID: id.Int64, CRMSource: q.Source, SyncType: c.SyncType, Status: status.String,
+			Start: timeOf(start.Int64), End: nullTime(end), RecordsProcessed: nullInt(records)}
+		read = append(read, c)
+		return nil
 	}, args...)
-	return days, err
+	if err != nil {
+		return syncs.CRMSummary{}, err
+	}
+	if q.Failures > 0 {
+		failures, err := db.History(ctx, syncs.HistoryQuery{CRMSources: []string{q.Source},
+			RawStatuses: []string{syncs.StatusFailed}, From: q.Since, Limit: q.Failures})
+		if err != nil {
+			return syncs.CRMSummary{}, err
+		}
+		for _, f := range failures {
+			read = append(read, syncs.CRMRow{Kind: syncs.CRMRowFailure, SyncType: f.SyncType, Run: f})
+		}
+	}
+	return syncs.GatherCRMSummary(read, q)
 }
 
 // EntityRuns implements syncs.Store: a range of the CRM index.

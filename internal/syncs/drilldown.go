@@ -14,15 +14,10 @@ import (
 // the dashboard bounds the span of rows each page may search, so that none of them reads
 // more than a bounded number of rows on a table without those indexes either.
 type DrillDown interface {
-	// CRMRuns returns every row of one crm_source whose start_time is at or after since,
-	// newest first (start_time, then id, descending). Messages and the counts other than
-	// records_processed are not read.
-	CRMRuns(ctx context.Context, source string, since time.Time) ([]Run, error)
-
-	// CRMDays aggregates one crm_source's rows whose start_time falls in
-	// [bounds[0], bounds[len(bounds)-1]) by the day they started (day i is
-	// [bounds[i], bounds[i+1])), entity and canonical status.
-	CRMDays(ctx context.Context, source string, bounds []time.Time) ([]EntityDay, error)
+	// CRMSummary answers what a CRM's page shows of one crm_source: each entity's
+	// figures over its rows started since q.Since, its rows by day, and its latest
+	// failures (see CRMQuery). It is one question so that the CRM's rows are read once.
+	CRMSummary(ctx context.Context, q CRMQuery) (CRMSummary, error)
 
 	// EntityRuns returns the rows of one entity (crm_source, sync_type) whose start_time
 	// is in [from, to), newest first, at most limit. Messages and the counts other than
@@ -66,8 +61,8 @@ func (p Position) Before(start time.Time, id int64) bool {
 	return start.Before(p.Start) || (start.Equal(p.Start) && id < p.ID)
 }
 
-// EntityDay is one group of CRMDays: the rows of one entity with one canonical status that
-// started on one day.
+// EntityDay is one group of a CRM's rows by day: those of one entity with one canonical
+// status that started on one day.
 type EntityDay struct {
 	Day      int
 	SyncType string
