@@ -36,6 +36,9 @@ type tableInfo struct {
 	columns     []string
 	entityIndex bool // an index led by crm_source, sync_type, start_time
 	statusIndex bool // an index led by status, start_time
+	// typeIndex: an index led by crm_source, sync_type (shape B's): it cannot give an
+	// entity's rows in start order, but it tells at once whether the entity has any.
+	typeIndex bool
 }
 
 func (t *tableInfo) has(column string) bool { return slices.Contains(t.columns, column) }
@@ -73,6 +76,7 @@ func (db *DB) table(ctx context.Context) (*tableInfo, error) {
 		cols := ix + ","
 		info.entityIndex = info.entityIndex || strings.HasPrefix(cols, "crm_source,sync_type,start_time,")
 		info.statusIndex = info.statusIndex || strings.HasPrefix(cols, "status,start_time,")
+		info.typeIndex = info.typeIndex || strings.HasPrefix(cols, "crm_source,sync_type,")
 	}
 	db.tableInfo.info = info
 	return info, nil
@@ -265,6 +269,14 @@ func (db *DB) History(ctx context.Context, q syncs.HistoryQuery) ([]syncs.Run, e
 	if err != nil {
 		return nil, err
 	}
+	if !t.entityIndex && t.typeIndex && (len(q.CRMSources) > 0 || q.SyncType != "") {
+		// Without the entity index a span of start_time is read and filtered: for a CRM
+		// or entity that has no row at all, the whole span. Ask first.
+		any, err := db.entitiesExist(ctx, q)
+		if err != nil || !any {
+			return nil, err
+		}
+	}
 	var args sqlArgs
 	limit := args.add(q.Limit)
 	// The conditions every way shares.
@@ -337,6 +349,18 @@ func (db *DB) History(ctx context.Context, q syncs.HistoryQuery) ([]syncs.Run, e
 		sql = `SELECT ` + runColumns + ` FROM orchestration.sync_history` + where(filters...) + order + limit
 	}
 	return db.runs(ctx, "history", sql, args...)
+}
+
+// entitiesExist reports whether any entity the history query names has a row: one
+// probe of the (crm_source, sync_type) index per entity.
+func (db *DB) entitiesExist(ctx context.Context, q syncs.HistoryQuery) (bool, error) {
+	var args sqlArgs
+	sql := entitiesCTE(&args, q) + `
+		SELECT EXISTS (SELECT 1 FROM entities e WHERE e.c IS NOT NULL AND e.t IS NOT NULL
+			AND EXISTS (SELECT 1 FROM orchestration.sync_history h WHERE h.crm_source = e.c AND h.sync_type = e.t))`
+	var exists bool
+	err := db.query(ctx, "history: entities", sql, func(rows pgx.Rows) error { return rows.Scan(&exists) }, args...)
+	return exists, err
 }
 
 // entitiesCTE is a WITH clause naming the entities (c, t) a history query reads, one range
