@@ -4,10 +4,11 @@
 testdata-crontab:
 	/usr/bin/python3 internal/schedule/testdata/gen_crontab.py > internal/schedule/testdata/crontab_oracle.jsonl
 
-# screenshots retakes docs/screenshots/*.png, which the README shows, from the browser tests.
+# screenshots retakes docs/screenshots/*.png, which the README shows, from the browser tests
+# of the overview and of the drill-down.
 .PHONY: screenshots
 screenshots:
-	SYNCWATCH_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots go test -count=1 -run 'TestPageInBrowser' ./internal/web/
+	SYNCWATCH_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots go test -count=1 -run 'TestPageInBrowser|TestDrillDownInBrowser' ./internal/web/
 
 # perf measures syncwatch on ten million rows in both table shapes (docs/performance.md);
 # it takes about ten minutes and needs a PostgreSQL server (PERF_SERVER).

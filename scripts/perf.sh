@@ -38,7 +38,7 @@ for shape in ${PERF_SHAPES:-A B}; do
 	"$sw" doctor --database-url "$url" || true
 
 	say "shape $shape: benchmarks (a cache miss each iteration; then from memory)"
-	SYNCWATCH_BENCH_DATABASE_URL="$url" go test -count=1 -run '^$' -bench 'Syncwatch|PageReady' \
+	SYNCWATCH_BENCH_DATABASE_URL="$url" go test -count=1 -run '^$' -bench 'Syncwatch|DrillDown|PageReady' \
 		-benchtime "${PERF_BENCHTIME:-20x}" -timeout 60m ./internal/perf | tee "$out/bench-$shape.txt"
 	# The baseline reads the whole table many times per refresh on shape B (a minute or
 	# more each): a few iterations tell enough.
@@ -50,14 +50,14 @@ for shape in ${PERF_SHAPES:-A B}; do
 	tail -n 1 "$out/plans-$shape.txt"
 done
 
-say "shape B with the index the doctor recommends"
+say "shape B with the indexes the doctor recommends"
 urlb="$server/syncwatch_perf_b?sslmode=disable"
-stmt=$("$sw" doctor --database-url "$urlb" | grep -o 'CREATE INDEX CONCURRENTLY.*' || true)
-if [ -n "$stmt" ]; then
+# One statement at a time: CREATE INDEX CONCURRENTLY cannot run inside a transaction.
+"$sw" doctor --database-url "$urlb" | grep -o 'CREATE INDEX CONCURRENTLY.*' | while read -r stmt; do
 	psql "$urlb" -qc "$stmt"
-	psql "$urlb" -qc "ANALYZE orchestration.sync_history"
-fi
-SYNCWATCH_BENCH_DATABASE_URL="$urlb" go test -count=1 -run '^$' -bench 'Syncwatch/(refresh|miss/api/stats/)$' \
+done
+psql "$urlb" -qc "ANALYZE orchestration.sync_history"
+SYNCWATCH_BENCH_DATABASE_URL="$urlb" go test -count=1 -run '^$' -bench 'Syncwatch/(refresh|miss/api/stats/)$|DrillDown' \
 	-benchtime "${PERF_BENCHTIME:-20x}" ./internal/perf | tee "$out/bench-B-indexed.txt"
 "$sw" doctor --explain --database-url "$urlb" > "$out/plans-B-indexed.txt"
 

@@ -2,9 +2,11 @@ package perf_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -74,7 +76,21 @@ func BenchmarkDrillDown(b *testing.B) {
 	} {
 		b.Run("miss/"+path, func(b *testing.B) { measure(b, plain, path) })
 	}
-	b.Run("miss/api/runs/{id}/", func(b *testing.B) { measure(b, plain, "api/runs/5000000/") })
+	// A run of a month ago (the CI's database holds about two months).
+	var page struct {
+		Runs []struct {
+			ID int64 `json:"id"`
+		} `json:"runs"`
+	}
+	rec := httptest.NewRecorder()
+	plain().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/ingestion/monitoring/api/history/?limit=1&cursor="+
+		dashboard.FormatCursor(syncs.Floor(time.Now().AddDate(0, -1, 0))), nil))
+	if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil || len(page.Runs) != 1 {
+		b.Fatalf("a run to show: %v %s", err, rec.Body)
+	}
+	b.Run("miss/api/runs/{id}/", func(b *testing.B) {
+		measure(b, plain, "api/runs/"+strconv.FormatInt(page.Runs[0].ID, 10)+"/")
+	})
 	b.Run("csv/100000 rows", func(b *testing.B) {
 		measure(b, plain, "api/history.csv")
 	})

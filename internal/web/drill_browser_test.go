@@ -359,10 +359,11 @@ func testDrillPhones(t *testing.T, b *browsertest.Browser) {
 	now := time.Now().UTC()
 	s := newSite(t, siteOptions{seed: seedDrill(now)})
 	run := s.api(t, "history/?crm=genius&status=failed&limit=1")["runs"].([]any)[0].(map[string]any)
+	// Only the CRM's page is kept as a picture of a phone: the README shows it.
 	pages := []struct{ kind, path, shot string }{
 		{"crm", "crm/genius/", "crm-phone.png"},
-		{"history", "history/?crm=genius,marketsharp&status=failed,partial", "history-phone.png"},
-		{"run", "runs/" + number(run["id"]) + "/", "run-phone.png"},
+		{"history", "history/?crm=genius,marketsharp&status=failed,partial", ""},
+		{"run", "runs/" + number(run["id"]) + "/", ""},
 	}
 	for _, width := range readableWidths {
 		for _, p := range pages {
@@ -374,7 +375,7 @@ func testDrillPhones(t *testing.T, b *browsertest.Browser) {
 			browsertest.Eval[int](t, tab, `[...document.querySelectorAll("details")].map(d => d.open = true).length`)
 			checkReadable(t, tab, int(width))
 			tab.Console.AssertClean(t)
-			if width == 375 {
+			if width == 375 && p.shot != "" {
 				saveScreenshot(t, tab, p.shot)
 			}
 		}
