@@ -68,7 +68,8 @@ func crmPageFigures(t *testing.T, h Harness) {
 	rateLimited := "HTTP 429: Too Many Requests"
 	ids := fx.Insert(t,
 		// appointments: a run in progress; failures around a skipped row; older successes.
-		Row{CRMSource: "genius", SyncType: "appointments", Status: "running", Start: a(-10 * minute)},
+		// A run in progress may report its progress: it is not the last finished run.
+		Row{CRMSource: "genius", SyncType: "appointments", Status: "running", Start: a(-10 * minute), RecordsProcessed: 55},
 		Row{CRMSource: "genius", SyncType: "appointments", Status: "failed", Start: a(-hour), End: after(a(-hour), minute), ErrorMessage: &rateLimited},
 		Row{CRMSource: "genius", SyncType: "appointments", Status: "skipped", Start: a(-2 * hour), End: end(-2 * hour)},
 		Row{CRMSource: "genius", SyncType: "appointments", Status: "failed", Start: a(-3 * hour), End: after(a(-3*hour), minute)},
