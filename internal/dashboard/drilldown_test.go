@@ -357,4 +357,21 @@ func TestExportStreamsInBatches(t *testing.T) {
 	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "# cut at 2200 rows") {
 		t.Errorf("last line %q, want it to say the export was cut", last)
 	}
+
+	// A bound that is a whole number of batches: the batch after the last one looks for
+	// one row more, finds it, and writes nothing; the cut continues from the last row
+	// written.
+	b.Reset()
+	if err := d.ExportHistoryCSV(context.Background(), &b, func() {}, dashboard.HistoryQuery{Limit: 2000}); err != nil {
+		t.Fatal(err)
+	}
+	lines = strings.Split(strings.TrimSpace(b.String()), "\n")
+	lastRow := strings.Split(lines[len(lines)-2], ",")[0]
+	if len(lines) != 2002 || !strings.HasPrefix(lines[2001], "# cut at 2000 rows") || lastRow != "501" {
+		t.Fatalf("%d lines, the last rows %q: want the header, 2000 rows down to id 501, and the cut", len(lines), lines[len(lines)-2:])
+	}
+	cursor, err := dashboard.ParseCursor(lines[2001][strings.LastIndex(lines[2001], " ")+1:])
+	if err != nil || cursor.ID != 501 {
+		t.Errorf("the cut's cursor %v (%v), want the last row written, id 501", cursor, err)
+	}
 }

@@ -47,6 +47,9 @@ func (d *Dashboard) ExportHistoryCSV(ctx context.Context, w io.Writer, flush fun
 	}
 	remaining := q.Limit
 	cursor := q.Cursor
+	// last is the position of the last row written, which a cut continues from (it may
+	// be a batch's: the batch after it can find one row more, and write nothing).
+	var last syncs.Position
 	for {
 		// One more row than may be written tells whether the bound cut the rows.
 		want := min(exportBatch, remaining+1)
@@ -81,6 +84,7 @@ func (d *Dashboard) ExportHistoryCSV(ctx context.Context, w io.Writer, flush fun
 			if err := out.Write(exportRecord(syncRun(run, stuckBefore))); err != nil {
 				return err // the viewer went away
 			}
+			last = syncs.Position{Start: run.Start, ID: run.ID}
 		}
 		remaining -= len(runs)
 		out.Flush()
@@ -90,9 +94,8 @@ func (d *Dashboard) ExportHistoryCSV(ctx context.Context, w io.Writer, flush fun
 		flush()
 		switch {
 		case cut:
-			last := runs[len(runs)-1]
 			return end(fmt.Sprintf("cut at %d rows: narrow the filters or export the rest from cursor %s",
-				q.Limit, FormatCursor(syncs.Position{Start: last.Start, ID: last.ID})), nil)
+				q.Limit, FormatCursor(last)), nil)
 		case len(found.runs) == want:
 			cursor = ptr(found.pos)
 		case found.complete:
