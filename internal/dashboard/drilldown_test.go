@@ -375,3 +375,38 @@ func TestExportStreamsInBatches(t *testing.T) {
 		t.Errorf("the cut's cursor %v (%v), want the last row written, id 501", cursor, err)
 	}
 }
+
+// daily is n rows of hubspot, one a day back from now, newest first, ids n down to 1.
+func daily(now time.Time, n int) []syncs.Run {
+	rows := hourly(now, n)
+	for i := range rows {
+		rows[i].Start = now.Add(-time.Duration(i) * 24 * time.Hour)
+		end := rows[i].Start.Add(time.Minute)
+		rows[i].End = &end
+	}
+	return rows
+}
+
+// An export of sparse rows does not search a day at a time again for each batch: the
+// slices keep the width the rows' density needed.
+func TestExportKeepsTheSlicesWidth(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2025, 10, 9, 10, 30, 0, 0, time.UTC)
+	m := &memStore{rows: daily(now, 2500)}
+	d, err := dashboard.New(dashboard.Config{Store: m, Clock: clock.NewFake(now)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := d.ExportHistoryCSV(context.Background(), &b, func() {}, dashboard.HistoryQuery{Limit: 3000}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(b.String(), "\n"); n != 2501 {
+		t.Fatalf("%d lines, want the header and 2500 rows", n)
+	}
+	// The first batch widens from a day to 512 days (ten slices); each later one needs a
+	// slice or two of that width. Starting again from a day, each would need ten.
+	if n := len(m.asked); n > 16 {
+		t.Errorf("%d questions for three batches of daily rows, want at most 16", n)
+	}
+}

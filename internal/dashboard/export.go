@@ -50,6 +50,9 @@ func (d *Dashboard) ExportHistoryCSV(ctx context.Context, w io.Writer, flush fun
 	// last is the position of the last row written, which a cut continues from (it may
 	// be a batch's: the batch after it can find one row more, and write nothing).
 	var last syncs.Position
+	// width carries the slices' width from batch to batch: sparse rows (one CRM's
+	// failures over twenty years) are then not searched a day at a time again each batch.
+	width := firstSlice
 	for {
 		// One more row than may be written tells whether the bound cut the rows.
 		want := min(exportBatch, remaining+1)
@@ -59,8 +62,9 @@ func (d *Dashboard) ExportHistoryCSV(ctx context.Context, w io.Writer, flush fun
 		}
 		batch := q
 		batch.Cursor = cursor
-		found, err := d.searchHistory(ctx, batch, want)
+		found, err := d.searchHistoryFrom(ctx, batch, want, width)
 		release()
+		width = found.width
 		if err != nil {
 			if !started {
 				return err

@@ -207,6 +207,9 @@ type searched struct {
 	complete bool
 	// capped: it stopped at searchSpan; tooSlow: it ran out of time.
 	capped, tooSlow bool
+	// width is the width of the last slice searched: how sparse the rows were, for a
+	// search that goes on (the export's next batch) to start from.
+	width time.Duration
 }
 
 // note says why a search stopped early, and what to do.
@@ -223,7 +226,11 @@ func (s searched) note() string {
 // searchHistory finds up to want rows matching q, newest first, from q.Cursor backwards,
 // slice by slice (see the top of this file).
 func (d *Dashboard) searchHistory(ctx context.Context, q HistoryQuery, want int) (searched, error) {
-	var s searched
+	return d.searchHistoryFrom(ctx, q, want, firstSlice)
+}
+
+// searchHistoryFrom is searchHistory with the width of the first slice given.
+func (d *Dashboard) searchHistoryFrom(ctx context.Context, q HistoryQuery, want int, width time.Duration) (s searched, _ error) {
 	base := syncs.HistoryQuery{CRMSources: q.CRMSources, SyncType: q.SyncType}
 	for _, st := range q.Statuses {
 		base.RawStatuses = append(base.RawStatuses, syncs.RawStatuses(st)...)
@@ -305,8 +312,9 @@ func (d *Dashboard) searchHistory(ctx context.Context, q HistoryQuery, want int)
 		capAt = anchor.Add(-searchSpan)
 		floor = capAt
 	}
-	width := firstSlice
+	width = max(width, firstSlice)
 	lo := anchor.Add(-width)
+	defer func() { s.width = width }()
 	for {
 		last := !lo.After(floor)
 		if last {
