@@ -389,6 +389,10 @@ func historyFilters(t *testing.T, h Harness) {
 		{"a masked token is not found", dashboard.HistoryQuery{Text: "abcdefghij", From: at(-200 * day)}, []int64{}},
 		{"text with a LIKE wildcard is literal", dashboard.HistoryQuery{Text: "429%", From: at(-200 * day)}, []int64{}},
 		{"text and crm", dashboard.HistoryQuery{Text: "429", CRMSources: []string{"callrail"}, From: at(-200 * day)}, []int64{7}},
+		{"text, crms and rare statuses", dashboard.HistoryQuery{Text: "stopped", CRMSources: []string{"genius", "hubspot"}, From: at(-200 * day),
+			Statuses: []string{"failed", "partial"}}, []int64{4}},
+		{"crms and rare statuses", dashboard.HistoryQuery{CRMSources: []string{"genius", "callrail"},
+			Statuses: []string{"failed", "partial"}, From: at(-200 * day)}, []int64{11, 4, 6, 7, 8}},
 	}
 	for _, c := range cases {
 		ids, r := historyIDs(t, d, c.q)

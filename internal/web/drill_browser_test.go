@@ -70,11 +70,13 @@ func seedDrill(now time.Time) func(t *testing.T, db *pgtest.DB) {
 					r := storetest.Row{CRMSource: "genius", SyncType: e.name, Status: "success", Start: start,
 						End: ptr(start.Add(secs)), RecordsProcessed: int64(e.records * (70 + rnd.intn(60)) / 100),
 						Configuration: ptr(cfg), PerformanceMetrics: ptr(metrics)}
+					// By age, not by calendar day, so the fixture is the same at any time of day.
+					age := now.Sub(start)
 					switch {
-					case e.name == "job_change_orders" && d == 0:
+					case e.name == "job_change_orders" && age < 24*time.Hour:
 						r.Status, r.RecordsProcessed = "failed", 0
 						r.ErrorMessage = ptr("Invalid pagination token - CorrelationId: 4f1c2d3e-1111-2222-3333-444455556666")
-					case e.name == "users" && d <= 1:
+					case e.name == "users" && age < 48*time.Hour:
 						r.RecordsProcessed = 0 // its runs turned empty
 					case rnd.intn(25) == 0:
 						r.Status = "partial"
@@ -348,6 +350,20 @@ func testHistoryFilters(t *testing.T, b *browsertest.Browser) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A bad filter in the URL: the page says which, where its rows would be.
+	bad := b.NewTab(t)
+	bad.Do(t, 20*time.Second, chromedp.Navigate(s.pageURL()+"history/?limit=0&status=failed"))
+	waitReady(t, bad, "history")
+	banner := browsertest.Eval[string](t, bad, `document.getElementById("banner").textContent`)
+	cell := browsertest.Eval[string](t, bad, `document.querySelector("#history-rows td").textContent`)
+	if !strings.HasPrefix(banner, "limit must be") || !strings.Contains(cell, "limit must be") {
+		t.Errorf("a bad limit: banner %q, rows %q: want both to name the parameter", banner, cell)
+	}
+	if got := browsertest.Eval[[]string](t, bad, `[...document.querySelectorAll("#f-status input:checked")].map(b => b.value)`); !slices.Equal(got, []string{"failed"}) {
+		t.Errorf("a bad limit: the form's statuses %v, want the URL's", got)
+	}
+	bad.Console.Reset() // the 400 is logged by the browser
+
 	all := s.api(t, "history/?crm=genius,marketsharp&status=failed,partial&q=token&limit=200")
 	if len(records) != len(all["runs"].([]any))+1 || records[0][0] != "id" || records[1][0] != want[0] {
 		t.Errorf("CSV of %d records starting %v, want the header and the %d runs of the view", len(records), records[:min(2, len(records))], len(all["runs"].([]any)))

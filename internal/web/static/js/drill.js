@@ -70,14 +70,16 @@ export function showUpdated(answer) {
  * keepCurrent shows a page's answer and keeps it current: render(answer) paints it, url()
  * says where to ask. It paints initial (the answer the page came with) at once, or asks
  * for it; then, when intervalMs is set, asks again every interval while the page is
- * visible. It returns reload(), which asks at once (after the viewer changed something
- * url() reads).
+ * visible. unavailable(reason), when given, replaces what the page shows before its first
+ * answer ("Loading…") when that answer cannot be had. It returns reload(), which asks at
+ * once (after the viewer changed something url() reads).
  */
-export function keepCurrent({ initial, url, render, intervalMs }) {
+export function keepCurrent({ initial, url, render, intervalMs, unavailable }) {
   let timer = null;
   let asked = 0;
 
   function paint(answer) {
+    body.dataset.painted = "1";
     showProblem(null);
     render(answer);
     showUpdated(answer);
@@ -94,6 +96,7 @@ export function keepCurrent({ initial, url, render, intervalMs }) {
     } catch (err) {
       if (mine !== asked) return;
       showProblem(reasonOf(err));
+      if (unavailable && !body.dataset.painted) unavailable(reasonOf(err));
       body.dataset.state = "ready";
       body.dataset.error = err && err.code ? err.code : "error";
     } finally {

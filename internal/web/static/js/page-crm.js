@@ -182,6 +182,10 @@ function start() {
     url: () => crmAPI(ROOT, SOURCE, days),
     render,
     intervalMs: REFRESH_MS,
+    unavailable: (reason) => {
+      byId("entity-rows").replaceChildren(emptyRow(COLUMNS, "No figures: " + reason, "sw-unavailable"));
+      byId("crm-failure-list").replaceChildren(el("li", { className: "list-group-item sw-empty-row sw-unavailable" }, "No failures: " + reason));
+    },
   });
   byId("days-buttons").addEventListener("click", (ev) => {
     const b = ev.target.closest("button[data-days]");

@@ -164,6 +164,7 @@ const page = keepCurrent({
   url: () => historyAPI(ROOT, filters),
   render,
   intervalMs: 0,
+  unavailable: (reason) => byId("history-rows").replaceChildren(emptyRow(COLUMNS, "No runs: " + reason, "sw-unavailable")),
 });
 offerCRMs();
 
