@@ -4,10 +4,27 @@
 //
 // A Monitor runs every check at once, in the background every Config.Interval and on
 // demand (CheckNow), each bounded by Config.Timeout (2 s by default). Report never
-// waits; CheckNow returns within the timeout plus a quarter second even when a service
+// waits; CheckNow returns within the timeout plus half a second even when a service
 // hangs. Concurrent CheckNow callers share one run, and a call within 2 s after the last
 // run returns that run's results, so many viewers cost one round of checks. One round
 // publishes three remote-control broadcasts (ping, stats, active_queues) on the broker.
+// Every report a round stores is also published to Subscribe's subscribers (a feed that
+// never waits for a slow one). The interval, the 2 s window and checked_at read
+// Config.Clock, so tests advance a fake clock instead of sleeping.
+//
+// Every goroutine belongs to the Monitor, and Run returns only after all have ended:
+// a check that ignores its context is reported timed out after Timeout plus a quarter
+// second, is not started again while it still runs, and delays Run's return until it
+// does. Run then closes the clients and the feed.
+//
+// # Files
+//
+// monitor.go runs the rounds; judge.go judges Celery from a celeryMeasurement, the same
+// for every broker; celery_protocol.go is Celery's remote control (names, commands, the
+// guard every command passes, replies); broker.go is the interface between the Monitor
+// and a transport, and picks one by the broker URL's scheme; broker_redis.go is the
+// transport over Redis; redis.go, postgres.go and http.go are the other sections;
+// reason.go makes every reason one short line with secrets masked (errclass.MaskKnown).
 //
 // Celery has no Go client: this package speaks Celery's remote control over the Redis
 // broker itself, as `celery inspect` does (kombu's pidbox): it binds a private reply
@@ -20,7 +37,7 @@
 //
 // Every component reports one of healthy, degraded, unhealthy or not_configured, with
 // checked_at (UTC). An unhealthy component carries a short reason in error, a degraded
-// one its reasons in warnings; neither ever contains a password. Numbers that could not
+// one its reasons in warnings: one line of at most 200 characters, never a password. Numbers that could not
 // be measured are null, never 0. Until a component's first check has finished it reads
 // degraded with pending: true, the warning "not checked yet" and checked_at null; call
 // CheckNow once before serving to avoid that.

@@ -29,6 +29,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/syncwatch/syncwatch/internal/clock"
 	"github.com/syncwatch/syncwatch/internal/servicetest"
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
@@ -68,31 +69,29 @@ func TestHungPeersDoNotBlock(t *testing.T) {
 	t.Parallel()
 	const timeout = 500 * time.Millisecond
 	addr := hungPeer(t)
-	stuck := make(chan struct{})
-	t.Cleanup(func() { close(stuck) })
+	entered, stuck := make(chan struct{}), make(chan struct{})
 	m, clock := newTestMonitor(t, Config{
 		RedisURL:  "redis://" + addr + "/0",
 		BrokerURL: "redis://:pw@" + addr + "/0",
 		Timeout:   timeout,
 		Database: func(context.Context) (syncs.DatabaseHealth, error) {
+			close(entered)
 			<-stuck // ignores its context altogether
 			return syncs.DatabaseHealth{}, nil
 		},
 		Endpoints: []EndpointConfig{{Name: "CRM API", URL: "http://" + addr + "/health"}},
 	})
+	t.Cleanup(func() { close(stuck) }) // before the monitor's close, which waits for the check
 	clock.Advance(minCheckGap)
 	done := make(chan Report)
 	start := time.Now()
 	go func() { done <- m.CheckNow(context.Background()) }()
 
-	// While the check hangs, Report answers at once.
-	time.Sleep(50 * time.Millisecond)
-	reportStart := time.Now()
-	if rep := m.Report(); !rep.Celery.Pending {
-		t.Errorf("report during the first check: got %+v, want pending", rep.Celery.Check)
-	}
-	if d := time.Since(reportStart); d > 100*time.Millisecond {
-		t.Errorf("Report took %s during a hung check, want immediate", d)
+	// While the check hangs, Report answers, with what it had: a Report that waited for
+	// the check would never return, since the database check returns only at cleanup.
+	<-entered
+	if rep := m.Report(); !rep.Celery.Pending || !rep.Database.Pending {
+		t.Errorf("report during the first check: got celery %+v, database %+v; want both pending", rep.Celery.Check, rep.Database.Check)
 	}
 
 	rep := <-done
@@ -103,6 +102,13 @@ func TestHungPeersDoNotBlock(t *testing.T) {
 		if c.Status != StatusUnhealthy || !strings.Contains(c.Error, "timed out after 500ms") || c.CheckedAt == nil {
 			t.Errorf("%s: got %q %q, want unhealthy, timed out after 500ms, checked", name, c.Status, c.Error)
 		}
+	}
+
+	// The database check still hangs: the next round does not start a second one behind
+	// it, and says so.
+	rep = check(t, m, clock)
+	if c := rep.Database.Check; c.Status != StatusUnhealthy || !strings.Contains(c.Error, "the previous check has not returned yet") {
+		t.Errorf("database while its check still hangs: got %q %q, want unhealthy, the previous check has not returned", c.Status, c.Error)
 	}
 }
 
@@ -151,9 +157,14 @@ func TestConcurrentCheckNowShareOneRun(t *testing.T) {
 	}
 }
 
+// TestRunChecksInTheBackgroundUntilCancelled: Run checks at once and then at every tick
+// of its clock, publishes each stored report to its subscribers, and when its context
+// ends closes the clients and the feed.
 func TestRunChecksInTheBackgroundUntilCancelled(t *testing.T) {
 	t.Parallel()
-	m, err := NewMonitor(Config{RedisURL: "unix://" + shared.Socket(), Interval: 100 * time.Millisecond, Timeout: time.Second})
+	const interval = 15 * time.Second
+	fake := clock.NewFake(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC))
+	m, err := NewMonitor(Config{RedisURL: "unix://" + shared.Socket(), Interval: interval, Timeout: time.Second, Clock: fake})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,49 +172,53 @@ func TestRunChecksInTheBackgroundUntilCancelled(t *testing.T) {
 	if before.Status != StatusDegraded || !before.Pending || before.CheckedAt != nil || before.Warnings[0] != "not checked yet" {
 		t.Errorf("before the first check: got %+v, want degraded, pending, not checked yet, checked_at null", before.Check)
 	}
+	sub := m.Subscribe()
+	defer sub.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan struct{})
 	go func() { m.Run(ctx); close(stopped) }()
 
-	waitFor := func(what string, ok func(RedisReport) bool) RedisReport {
+	next := func(what string) RedisReport {
 		t.Helper()
-		deadline := time.Now().Add(3 * time.Second)
-		for {
-			if r := m.Report().Redis; ok(r) {
-				return r
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no %s within 3s", what)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		return receive(t, sub.C(), what).Redis
 	}
-	first := waitFor("first check", func(r RedisReport) bool { return r.CheckedAt != nil })
-	if first.Status != StatusHealthy || first.Pending {
-		t.Errorf("first check: got %q %s pending=%v, want healthy", first.Status, first.Error, first.Pending)
+	first := next("first check")
+	if first.Status != StatusHealthy || first.Pending || first.CheckedAt == nil || !first.CheckedAt.Equal(fake.Now()) {
+		t.Errorf("first check: got %q %s pending=%v at %v, want healthy, checked at the clock's %v", first.Status, first.Error, first.Pending, first.CheckedAt, fake.Now())
 	}
-	waitFor("second check", func(r RedisReport) bool { return r.CheckedAt.After(*first.CheckedAt) })
+	if got := m.Report().Redis; !got.CheckedAt.Equal(*first.CheckedAt) {
+		t.Errorf("Report after the first publication: got checked_at %v, want %v", got.CheckedAt, first.CheckedAt)
+	}
+
+	// The loop waits on its ticker; one interval later it checks again.
+	waitCtx, cancelWait := context.WithTimeout(ctx, 10*time.Second)
+	defer cancelWait()
+	if err := fake.BlockUntil(waitCtx, 1); err != nil {
+		t.Fatalf("Run did not wait on its clock's ticker: %v", err)
+	}
+	fake.Advance(interval)
+	second := next("second check")
+	if !second.CheckedAt.Equal(first.CheckedAt.Add(interval)) {
+		t.Errorf("second check: got checked_at %v, want one interval after the first, %v", second.CheckedAt, first.CheckedAt.Add(interval))
+	}
 
 	cancel()
-	select {
-	case <-stopped:
-	case <-time.After(2 * time.Second):
-		t.Fatal("Run did not return within 2s of its context's end")
-	}
+	<-stopped
+	assertFeedClosed(t, sub.C())
 	last := m.Report().Redis.CheckedAt
+	fake.Advance(minCheckGap)
 	if r := m.CheckNow(context.Background()); !r.Redis.CheckedAt.Equal(*last) {
 		t.Errorf("CheckNow after Run ended: got a new check at %v, want the last results", r.Redis.CheckedAt)
 	}
 	if err := m.redis.conn.get().Ping(context.Background()).Err(); !errors.Is(err, redis.ErrClosed) {
 		t.Errorf("redis client after Run ended: got %v, want it closed", err)
 	}
+	assertFeedClosed(t, m.Subscribe().C())
 }
 
 func TestDatabaseSection(t *testing.T) {
 	t.Parallel()
 	const timeout = 200 * time.Millisecond
-	stuck := make(chan struct{})
-	t.Cleanup(func() { close(stuck) })
 	tests := []struct {
 		name        string
 		measure     func(context.Context) (syncs.DatabaseHealth, error)
@@ -220,20 +235,26 @@ func TestDatabaseSection(t *testing.T) {
 		}, StatusDegraded, "", 150.0, int64(7)},
 		{"an error with a connection string", func(context.Context) (syncs.DatabaseHealth, error) {
 			return syncs.DatabaseHealth{}, errors.New("connect postgres://app:Secr3t@db:5432/dw: connection refused")
-		}, StatusUnhealthy, "database: connect postgres://***@db:5432/dw: connection refused", nil, nil},
+		}, StatusUnhealthy, "database: connect postgres://app:***@db:5432/dw: connection refused", nil, nil},
 		{"a hang that honours its context", func(ctx context.Context) (syncs.DatabaseHealth, error) {
 			<-ctx.Done()
 			return syncs.DatabaseHealth{}, ctx.Err()
 		}, StatusUnhealthy, "database: timed out after 200ms", nil, nil},
-		{"a hang that ignores its context", func(context.Context) (syncs.DatabaseHealth, error) {
-			<-stuck
-			return syncs.DatabaseHealth{}, nil
-		}, StatusUnhealthy, "database: timed out after 200ms", nil, nil},
+		{"a hang that ignores its context (measure nil: see below)", nil,
+			StatusUnhealthy, "database: timed out after 200ms", nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			m, clock := newTestMonitor(t, Config{Database: tt.measure, Timeout: timeout})
+			measure, stuck := tt.measure, make(chan struct{})
+			if measure == nil {
+				measure = func(context.Context) (syncs.DatabaseHealth, error) {
+					<-stuck
+					return syncs.DatabaseHealth{}, nil
+				}
+			}
+			m, clock := newTestMonitor(t, Config{Database: measure, Timeout: timeout})
+			t.Cleanup(func() { close(stuck) }) // before the monitor's close, which waits for the check
 			start := time.Now()
 			rep := check(t, m, clock).Database
 			if elapsed := time.Since(start); elapsed > timeout+runGrace+300*time.Millisecond {

@@ -28,7 +28,7 @@ func checkDatabase(ctx context.Context, measure func(context.Context) (syncs.Dat
 		err = ctx.Err() // a measurement that ignored its context is still too late
 	}
 	if err != nil {
-		rep.Status, rep.Error = StatusUnhealthy, reason(fmt.Errorf("database: %w", err), timeout, "")
+		rep.Status, rep.Error = StatusUnhealthy, reason(fmt.Errorf("database: %w", err), timeout)
 		return rep
 	}
 	rep.ResponseTimeMS = ptr(millis(h.ResponseTime))

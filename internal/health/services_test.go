@@ -11,13 +11,13 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/syncwatch/syncwatch/internal/clock"
 	"github.com/syncwatch/syncwatch/internal/servicetest"
 )
 
@@ -129,43 +129,23 @@ func commandCalls(t *testing.T, c *redis.Client, command string) int64 {
 	return 0
 }
 
-// testClock is Config.Now for tests that step CheckNow's coalescing window themselves.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newTestClock() *testClock { return &testClock{t: time.Now()} }
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// newTestMonitor builds a monitor on a test clock and closes it when the test ends.
-func newTestMonitor(t *testing.T, cfg Config) (*Monitor, *testClock) {
+// newTestMonitor builds a monitor on a fake clock and closes it when the test ends.
+func newTestMonitor(t *testing.T, cfg Config) (*Monitor, *clock.Fake) {
 	t.Helper()
-	clock := newTestClock()
-	if cfg.Now == nil {
-		cfg.Now = clock.Now
+	fake := clock.NewFake(time.Now())
+	if cfg.Clock == nil {
+		cfg.Clock = fake
 	}
 	m, err := NewMonitor(cfg)
 	if err != nil {
 		t.Fatalf("NewMonitor: %v", err)
 	}
 	t.Cleanup(m.close)
-	return m, clock
+	return m, fake
 }
 
 // check runs one new round of checks: it steps the clock past the coalescing window.
-func check(t *testing.T, m *Monitor, clock *testClock) Report {
+func check(t *testing.T, m *Monitor, clock *clock.Fake) Report {
 	t.Helper()
 	clock.Advance(minCheckGap)
 	return m.CheckNow(context.Background())

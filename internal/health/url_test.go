@@ -1,7 +1,6 @@
 package health
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -106,52 +105,6 @@ func TestRedisURLFrom(t *testing.T) {
 		}
 	}
 }
-
-func TestRedactText(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ in, password, want string }{
-		{`dial redis://:pw123@host:6379/0: refused`, "", `dial redis://***@host:6379/0: refused`},
-		{`failed to connect to postgres://app:Secr3t@db:5432/dw`, "", `failed to connect to postgres://***@db:5432/dw`},
-		{`host=db user=app password=Secr3t dbname=dw`, "", `host=db user=app password=*** dbname=dw`},
-		{`GET /v1?api_key=abcd&x=1`, "", `GET /v1?api_key=***&x=1`},
-		{`WRONGPASS for Secr3t`, "Secr3t", `WRONGPASS for ***`},
-		{`nothing to hide`, "", `nothing to hide`},
-	}
-	for _, tt := range tests {
-		if got := redactText(tt.in, tt.password); got != tt.want {
-			t.Errorf("redactText(%q): got %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestReason(t *testing.T) {
-	t.Parallel()
-	long := errors.New(strings.Repeat("x", 500))
-	tests := []struct {
-		err  error
-		want string
-	}{
-		{nil, ""},
-		{fmt.Errorf("broker unreachable: %w", errTimeout{}), "broker unreachable: timed out after 2s"},
-		{fmt.Errorf("database: %w", errors.Join(errors.New("x"), errTimeout{})), "database: timed out after 2s"},
-		{errors.New("redis unreachable: dial tcp 127.0.0.1:1: connect: connection refused"), "redis unreachable: dial tcp 127.0.0.1:1: connect: connection refused"},
-	}
-	for _, tt := range tests {
-		if got := reason(tt.err, 2*time.Second, ""); got != tt.want {
-			t.Errorf("reason(%v): got %q, want %q", tt.err, got, tt.want)
-		}
-	}
-	if got := reason(long, time.Second, ""); len(got) > maxReasonLen+2 {
-		t.Errorf("reason of a long error: got %d bytes, want at most %d", len(got), maxReasonLen)
-	}
-}
-
-// errTimeout is a net.Error that timed out, as a deadline on a socket produces.
-type errTimeout struct{}
-
-func (errTimeout) Error() string   { return "i/o timeout" }
-func (errTimeout) Timeout() bool   { return true }
-func (errTimeout) Temporary() bool { return true }
 
 func TestNewMonitorNotConfigured(t *testing.T) {
 	t.Parallel()
