@@ -99,7 +99,6 @@ const replyShare = 0.75
 func (b *redisBroker) measure(ctx context.Context, timeout time.Duration, known []string) celeryMeasurement {
 	var m celeryMeasurement
 	start := time.Now()
-	defer func() { m.elapsed = time.Since(start) }()
 	client := b.conn.get()
 	if err := client.Ping(ctx).Err(); err != nil {
 		b.conn.reset(client)

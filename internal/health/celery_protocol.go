@@ -27,8 +27,9 @@ const broadcastExchange = controlNamespace + ".pidbox"
 const replyExchange = "reply." + controlNamespace + ".pidbox"
 
 // roundMethods are the inspections one round of checks broadcasts: ping says who is
-// alive, stats gives pool sizes and counts, active_queues the queues to count.
-func roundMethods() []string { return []string{"ping", "stats", "active_queues"} }
+// alive, stats gives pool sizes and counts, active_queues the queues to count, active
+// and reserved the tasks each worker runs and holds.
+func roundMethods() []string { return []string{"ping", "stats", "active_queues", "active", "reserved"} }
 
 // isInspectMethod reports whether method is one of the only remote-control methods this
 // package may send: read-only inspections. The encoder refuses every other method, so no
@@ -293,6 +294,14 @@ type inspectResult struct {
 	slowest time.Duration
 }
 
+// setListeners records that every broadcast reached n workers.
+func (res *inspectResult) setListeners(n int64) {
+	res.listeners = map[string]int64{}
+	for method := range res.replies {
+		res.listeners[method] = n
+	}
+}
+
 func newInspectResult(methods []string) inspectResult {
 	res := inspectResult{replies: map[string]map[string]json.RawMessage{}}
 	for _, m := range methods {
@@ -336,6 +345,12 @@ type workerFacts struct {
 	UptimeSeconds *int64
 	Prefetch      *int64
 	Queues        []string // nil when active_queues did not answer
+	// Active and Reserved count the tasks the worker executes and has prefetched, from
+	// its answers to active and reserved; nil when it did not answer that.
+	Active, Reserved *int64
+	// Unacked counts the messages it holds unacknowledged: reserved ones, and active
+	// ones not acknowledged yet (late acks). Nil unless it answered both.
+	Unacked *int64
 }
 
 // workersFromReplies merges the methods' replies per node: a worker that answered any of
@@ -367,6 +382,39 @@ func workersFromReplies(replies map[string]map[string]json.RawMessage) map[strin
 				}
 				w.Processed = &n
 			}
+		}
+		workers[node] = w
+	}
+	for node, raw := range replies["active"] {
+		w := workers[node]
+		var tasks []struct {
+			Acknowledged *bool `json:"acknowledged"`
+		}
+		if json.Unmarshal(raw, &tasks) == nil && tasks != nil {
+			w.Active = ptr(int64(len(tasks)))
+			var unacked int64
+			for _, t := range tasks {
+				if t.Acknowledged != nil && !*t.Acknowledged {
+					unacked++
+				}
+			}
+			w.Unacked = &unacked // completed below by the reserved ones
+		}
+		workers[node] = w
+	}
+	for node, raw := range replies["reserved"] {
+		w := workers[node]
+		var tasks []json.RawMessage
+		if json.Unmarshal(raw, &tasks) == nil && tasks != nil {
+			w.Reserved = ptr(int64(len(tasks)))
+		}
+		workers[node] = w
+	}
+	for node, w := range workers {
+		if w.Unacked != nil && w.Reserved != nil {
+			w.Unacked = ptr(*w.Unacked + *w.Reserved)
+		} else {
+			w.Unacked = nil
 		}
 		workers[node] = w
 	}

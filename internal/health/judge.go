@@ -16,8 +16,7 @@ type celeryMeasurement struct {
 	// err is set when the broker could not be read: nothing else is then measured.
 	err error
 	// rtt is the broker's own round trip (Redis PING).
-	rtt     time.Duration
-	elapsed time.Duration
+	rtt time.Duration
 	// slowest is the time from the broadcast to the last reply.
 	slowest time.Duration
 	// listeners is how many connections the broadcast reached; nil when unknown.
@@ -37,6 +36,8 @@ type queueCount struct {
 	// byPriority splits pending by priority level, for brokers that keep one list per
 	// level (Redis: "0", "3", "6", "9"); nil for the others.
 	byPriority map[string]int64
+	// missing is true when the broker says it has no such queue (AMQP).
+	missing bool
 }
 
 // maxKnownQueues bounds the queue names remembered between checks.
@@ -121,6 +122,7 @@ func (s *celeryState) judge(m celeryMeasurement, rules celeryRules, now time.Tim
 			Name: name, Answered: answered, LastSeen: w.lastSeen,
 			PID: w.facts.PID, PoolSize: w.facts.PoolSize, Processed: w.facts.Processed,
 			UptimeSeconds: w.facts.UptimeSeconds, Prefetch: w.facts.Prefetch, Queues: w.facts.Queues,
+			ActiveTasks: w.facts.Active, ReservedTasks: w.facts.Reserved,
 		})
 		for _, q := range w.facts.Queues {
 			if answered {
@@ -147,7 +149,8 @@ func (s *celeryState) judge(m celeryMeasurement, rules celeryRules, now time.Tim
 			delete(s.queues, name) // nothing waits there and nobody consumes it: forget it
 			continue
 		}
-		rep.Queues = append(rep.Queues, QueueReport{Name: name, Pending: q.pending, PendingByPriority: q.byPriority, Consumers: consumers[name]})
+		rep.Queues = append(rep.Queues, QueueReport{Name: name, Pending: q.pending, PendingByPriority: q.byPriority,
+			Consumers: consumers[name], Missing: q.missing})
 	}
 	slices.SortFunc(rep.Queues, func(a, b QueueReport) int { return strings.Compare(a.Name, b.Name) })
 	rep.PendingTasks = ptr(total)

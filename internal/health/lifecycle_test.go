@@ -69,6 +69,29 @@ func TestRunReturnsOnlyAfterEveryCheckItStarted(t *testing.T) {
 	goleak.VerifyNone(t, before)
 }
 
+// TestAMQPRunLeavesNoGoroutine: on a RabbitMQ broker, with the management API, the
+// connection's goroutines and the HTTP client's end with Run. Not parallel, for goleak.
+func TestAMQPRunLeavesNoGoroutine(t *testing.T) {
+	r := rabbit(t)
+	url := r.URL(r.NewVhost(t))
+	before := goleak.IgnoreCurrent()
+	m, err := NewMonitor(Config{BrokerURL: url, RabbitMQManagementURL: r.ManagementURL(), Timeout: time.Second, Clock: clock.NewFake(time.Now())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := m.Subscribe()
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { m.Run(ctx); close(stopped) }()
+	rep := receive(t, sub.C(), "the first round")
+	if rep.RabbitMQ == nil || rep.RabbitMQ.Status != StatusHealthy || rep.RabbitMQ.Connections == nil || rep.Celery.Status != StatusUnhealthy {
+		t.Errorf("got rabbitmq %+v, celery %q %s; want a healthy card with management figures, and no worker", rep.RabbitMQ, rep.Celery.Status, rep.Celery.Error)
+	}
+	cancel()
+	<-stopped
+	goleak.VerifyNone(t, before)
+}
+
 // waitForJoin waits until a goroutine is blocked waiting for the monitor's goroutines in
 // close, and fails if Run returns first.
 func waitForJoin(t *testing.T, stopped <-chan struct{}) {

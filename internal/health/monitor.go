@@ -40,8 +40,14 @@ type Config struct {
 	// RedisURL is the Redis server whose memory and clients are shown; "": not_configured.
 	// Resolve REDIS_URL against CELERY_BROKER_URL with RedisURLFrom.
 	RedisURL string
-	// BrokerURL is CELERY_BROKER_URL. "" or a broker other than Redis: not_configured.
+	// BrokerURL is CELERY_BROKER_URL: redis://, rediss://, unix:// (Redis) or amqp://,
+	// amqps://, pyamqp://, librabbitmq:// (RabbitMQ). "" or another broker:
+	// not_configured.
 	BrokerURL string
+	// RabbitMQManagementURL is RabbitMQ's management API, for example
+	// http://user:password@host:15672/; with an AMQP broker it adds messages,
+	// connections, memory and alarms to the rabbitmq section. Optional.
+	RabbitMQManagementURL string
 	// DefaultQueue is CELERY_TASK_DEFAULT_QUEUE, counted even when no worker consumes it;
 	// "" means "celery".
 	DefaultQueue string
@@ -69,17 +75,18 @@ type Monitor struct {
 	cfg       Config
 	log       *slog.Logger
 	clock     clock.Clock
-	redis     *redisChecker // nil: not configured
-	broker    broker        // nil: not configured
-	brokerWhy string        // why celery is not configured
+	redis     *redisChecker    // nil: not configured
+	broker    broker           // nil: not configured
+	brokerWhy string           // why celery is not configured
+	rabbitmq  *rabbitmqChecker // nil unless the broker is RabbitMQ
 	endpoints []*endpointChecker
 	celery    *celeryState // touched only by the one run in flight
 	rules     celeryRules
 	reports   feed.Feed[Report]
 
 	// The components whose check is still running, perhaps from an earlier run.
-	databaseBusy, redisBusy, brokerBusy atomic.Bool
-	endpointBusy                        []atomic.Bool
+	databaseBusy, redisBusy, brokerBusy, rabbitmqBusy atomic.Bool
+	endpointBusy                                      []atomic.Bool
 
 	life context.Context // cancelled when the monitor closes
 	stop context.CancelFunc
@@ -128,14 +135,14 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 		}
 		m.redis = newRedisChecker(ep, cfg.Timeout)
 	}
-	b, why, err := newBroker(cfg.BrokerURL, cfg)
+	setup, err := newBroker(cfg)
 	if err != nil {
 		m.closeClients()
 		return nil, fmt.Errorf("health: %w", err)
 	}
-	m.broker, m.brokerWhy = b, why
-	if b != nil {
-		m.rules.secrets = b.secrets()
+	m.broker, m.brokerWhy, m.rabbitmq = setup.broker, setup.why, setup.rabbitmq
+	if m.broker != nil {
+		m.rules.secrets = m.broker.secrets()
 	}
 	for _, ec := range cfg.Endpoints {
 		c, err := newEndpointChecker(ec, cfg.Timeout)
@@ -167,7 +174,13 @@ func (m *Monitor) initialReport() Report {
 	}
 	rep.Celery.Check = Check{Status: StatusNotConfigured, Error: m.brokerWhy}
 	if m.broker != nil {
-		rep.Celery.Check, rep.Celery.Broker = pending, m.broker.display()
+		rep.Celery.Check, rep.Celery.Broker, rep.Celery.BrokerType = pending, m.broker.display(), m.broker.kind()
+	}
+	if m.rabbitmq != nil {
+		rep.RabbitMQ = &RabbitMQReport{Check: pending, Server: m.rabbitmq.display}
+		if m.rabbitmq.mgmt != nil {
+			rep.RabbitMQ.Management = m.rabbitmq.mgmt.display
+		}
 	}
 	for _, e := range m.endpoints {
 		rep.Endpoints = append(rep.Endpoints, EndpointReport{Check: pending, Name: e.cfg.Name, URL: e.display, ExpectedStatus: e.cfg.ExpectedStatus})
@@ -315,8 +328,17 @@ func (m *Monitor) runChecks(ctx context.Context) Report {
 				return celeryMeasurement{err: errors.New(c.Error)}
 			}, "broker")
 			rep.Celery = m.celery.judge(meas, m.rules, m.clock.Now().UTC())
-			rep.Celery.Broker = m.broker.display()
+			rep.Celery.Broker, rep.Celery.BrokerType = m.broker.display(), m.broker.kind()
 			rep.Celery.CheckedAt = m.stamp()
+		})
+	}
+	if m.rabbitmq != nil {
+		wg.Go(func() {
+			r := bounded(m, &m.rabbitmqBusy, ctx, m.rabbitmq.check, func(c Check) RabbitMQReport {
+				return RabbitMQReport{Check: c, Server: m.rabbitmq.display}
+			}, "rabbitmq")
+			r.CheckedAt = m.stamp()
+			rep.RabbitMQ = &r
 		})
 	}
 	for i, e := range m.endpoints {
@@ -381,6 +403,9 @@ func (m *Monitor) logChanges(prev, cur Report) {
 		{name: "redis", from: prev.Redis.Check, to: cur.Redis.Check},
 		{name: "celery", from: prev.Celery.Check, to: cur.Celery.Check},
 	}
+	if cur.RabbitMQ != nil && prev.RabbitMQ != nil {
+		pairs = append(pairs, pair{name: "rabbitmq", from: prev.RabbitMQ.Check, to: cur.RabbitMQ.Check})
+	}
 	for i, e := range cur.Endpoints {
 		p := pair{name: "endpoint " + e.Name, to: e.Check}
 		if i < len(prev.Endpoints) {
@@ -423,6 +448,9 @@ func (m *Monitor) closeClients() {
 	}
 	if m.broker != nil {
 		m.broker.close()
+	}
+	if m.rabbitmq != nil && m.rabbitmq.mgmt != nil {
+		m.rabbitmq.mgmt.close()
 	}
 	for _, e := range m.endpoints {
 		e.close()

@@ -113,7 +113,8 @@ func TestHungPeersDoNotBlock(t *testing.T) {
 }
 
 // TestConcurrentCheckNowShareOneRun: 200 viewers at once cost one round of checks, whose
-// three broadcasts (ping, stats, active_queues) Redis counts as three PUBLISH calls.
+// five broadcasts (ping, stats, active_queues, active, reserved) Redis counts as five
+// PUBLISH calls.
 func TestConcurrentCheckNowShareOneRun(t *testing.T) {
 	t.Parallel()
 	srv := servicetest.NewRedis(t, servicetest.RedisOptions{})
@@ -129,8 +130,9 @@ func TestConcurrentCheckNowShareOneRun(t *testing.T) {
 		wg.Go(func() { reports[i] = m.CheckNow(context.Background()) })
 	}
 	wg.Wait()
-	if got := commandCalls(t, c, "publish"); got != 3 {
-		t.Errorf("PUBLISH calls for 200 concurrent CheckNow: got %d, want 3 (one round)", got)
+	const rounds = 5 // ping, stats, active_queues, active, reserved
+	if got := commandCalls(t, c, "publish"); got != rounds {
+		t.Errorf("PUBLISH calls for 200 concurrent CheckNow: got %d, want %d (one round)", got, rounds)
 	}
 	first := reports[0].Celery.CheckedAt
 	for i, r := range reports {
@@ -144,16 +146,16 @@ func TestConcurrentCheckNowShareOneRun(t *testing.T) {
 	if r := m.CheckNow(context.Background()); !r.Celery.CheckedAt.Equal(*first) {
 		t.Errorf("CheckNow within 2s: got checked_at %v, want %v", r.Celery.CheckedAt, first)
 	}
-	if got := commandCalls(t, c, "publish"); got != 3 {
-		t.Errorf("PUBLISH calls after a CheckNow within 2s: got %d, want 3", got)
+	if got := commandCalls(t, c, "publish"); got != rounds {
+		t.Errorf("PUBLISH calls after a CheckNow within 2s: got %d, want %d", got, rounds)
 	}
 	// After it: a new round.
 	clock.Advance(time.Millisecond)
 	if r := m.CheckNow(context.Background()); r.Celery.CheckedAt.Equal(*first) {
 		t.Errorf("CheckNow after 2s: got the old checked_at %v, want a new run", first)
 	}
-	if got := commandCalls(t, c, "publish"); got != 6 {
-		t.Errorf("PUBLISH calls after a second round: got %d, want 6", got)
+	if got := commandCalls(t, c, "publish"); got != 2*rounds {
+		t.Errorf("PUBLISH calls after a second round: got %d, want %d", got, 2*rounds)
 	}
 }
 

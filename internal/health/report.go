@@ -32,9 +32,11 @@ type Check struct {
 // Report is the latest result of every check. Its slices are shared between callers:
 // treat a Report as read-only.
 type Report struct {
-	Database  DatabaseReport   `json:"database"`
-	Celery    CeleryReport     `json:"celery"`
-	Redis     RedisReport      `json:"redis"`
+	Database DatabaseReport `json:"database"`
+	Celery   CeleryReport   `json:"celery"`
+	Redis    RedisReport    `json:"redis"`
+	// RabbitMQ is the broker card of a RabbitMQ broker; absent for any other broker.
+	RabbitMQ  *RabbitMQReport  `json:"rabbitmq,omitempty"`
 	Endpoints []EndpointReport `json:"endpoints,omitempty"`
 }
 
@@ -43,6 +45,8 @@ type CeleryReport struct {
 	Check
 	// Broker is the broker's URL without password.
 	Broker string `json:"broker,omitempty"`
+	// BrokerType is "redis" or "rabbitmq"; absent when no broker is configured.
+	BrokerType string `json:"broker_type,omitempty"`
 	// ActiveWorkers counts the workers judged alive: those that answered this check's
 	// broadcast, plus those that missed only this one check (see the package doc).
 	ActiveWorkers *int `json:"active_workers"`
@@ -92,6 +96,11 @@ type WorkerReport struct {
 	Prefetch *int64 `json:"prefetch_count"`
 	// Queues are the task queues it consumes.
 	Queues []string `json:"queues"`
+	// ActiveTasks counts the tasks it is executing, from its answer to active.
+	ActiveTasks *int64 `json:"active_tasks"`
+	// ReservedTasks counts the tasks it has prefetched and not started, from its answer
+	// to reserved.
+	ReservedTasks *int64 `json:"reserved_tasks"`
 }
 
 // QueueReport is one task queue.
@@ -104,6 +113,10 @@ type QueueReport struct {
 	PendingByPriority map[string]int64 `json:"pending_by_priority"`
 	// Consumers counts the answering workers that consume the queue.
 	Consumers int `json:"consumers"`
+	// Missing is true when the broker has no such queue (RabbitMQ; a Redis list that
+	// does not exist is just empty). Nothing waits there; a configured default queue
+	// that is missing may be misspelt.
+	Missing bool `json:"missing,omitempty"`
 }
 
 // mebibytes converts bytes to MiB with one decimal.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -38,6 +39,9 @@ func nextDB(t *testing.T) int {
 }
 
 func TestMain(m *testing.M) {
+	if stage := os.Getenv(helperStageEnv); stage != "" {
+		os.Exit(amqpHelper(stage)) // a child process of TestAMQPReplyQueueGoesWithItsOwner
+	}
 	dir, err := os.MkdirTemp("", "health-redis-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "temp dir:", err)
@@ -51,7 +55,67 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	shared.Stop()
 	_ = os.RemoveAll(dir)
+	if rabbitNode != nil {
+		rabbitNode.Stop()
+		_ = os.RemoveAll(rabbitDir)
+	}
 	os.Exit(code)
+}
+
+// The package's one RabbitMQ node, started by the first test that needs it (it takes
+// seconds to boot, so a run of only the Redis tests does not wait for it) and stopped
+// by TestMain. Tests share it, each on a vhost of its own; the one test that stops its
+// broker is not parallel, so it runs alone.
+var (
+	rabbitOnce sync.Once
+	rabbitNode *servicetest.RabbitMQ
+	rabbitDir  string
+	rabbitErr  error
+)
+
+// rabbit returns the shared node, starting it if no test has yet.
+func rabbit(t *testing.T) *servicetest.RabbitMQ {
+	t.Helper()
+	rabbitOnce.Do(func() {
+		if rabbitDir, rabbitErr = os.MkdirTemp("", "health-rabbitmq-"); rabbitErr != nil {
+			return
+		}
+		rabbitNode, rabbitErr = servicetest.StartRabbitMQServer(rabbitDir)
+	})
+	if rabbitErr != nil {
+		t.Fatalf("the health tests need a real rabbitmq-server: %v", rabbitErr)
+	}
+	return rabbitNode
+}
+
+// amqpReady is the health tests' worker readiness on RabbitMQ: the worker answers a
+// ping through this package's own AMQP remote control, by name.
+func amqpReady(ctx context.Context, o servicetest.WorkerOptions, _ *servicetest.Worker) (bool, error) {
+	ep, err := parseAMQPURL(o.Broker)
+	if err != nil {
+		return false, err
+	}
+	b := &amqpBroker{conn: newAMQPConn(ep, time.Second), ep: ep}
+	defer b.close()
+	s, err := b.conn.get(ctx)
+	if err != nil {
+		return false, err
+	}
+	noCount := make(chan *int64, 1)
+	noCount <- nil
+	res, _, err := b.inspect(ctx, s, []string{"ping"}, []string{o.Name}, time.Now().Add(500*time.Millisecond), noCount)
+	if err != nil {
+		return false, err
+	}
+	_, ok := res.replies["ping"][o.Name]
+	return ok, nil
+}
+
+// startAMQPWorkers starts Celery workers of the test app on RabbitMQ and waits until
+// each answers this package's ping.
+func startAMQPWorkers(t *testing.T, opts ...servicetest.WorkerOptions) []*servicetest.Worker {
+	t.Helper()
+	return servicetest.StartWorkers(t, amqpReady, opts...)
 }
 
 // protocolReady is the health tests' worker readiness: the worker answers a ping through

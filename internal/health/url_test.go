@@ -114,10 +114,8 @@ func TestNewMonitorNotConfigured(t *testing.T) {
 		wantError string
 	}{
 		{"nothing", Config{}, ""},
-		{"amqp broker", Config{BrokerURL: "amqp://guest:guest@rabbit:5672//"}, "only Redis brokers are supported"},
-		{"pyamqp broker", Config{BrokerURL: "pyamqp://rabbit//"}, "only Redis brokers are supported"},
-		{"sentinel broker", Config{BrokerURL: "sentinel://s1:26379;sentinel://s2:26379"}, "only Redis brokers are supported"},
-		{"sqs broker", Config{BrokerURL: "sqs://"}, "only Redis brokers are supported"},
+		{"sentinel broker", Config{BrokerURL: "sentinel://s1:26379;sentinel://s2:26379"}, "only Redis and RabbitMQ (AMQP) brokers are supported"},
+		{"sqs broker", Config{BrokerURL: "sqs://guest:guest@sqs/"}, "only Redis and RabbitMQ (AMQP) brokers are supported"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,6 +146,9 @@ func TestNewMonitorRejects(t *testing.T) {
 		{"a negative timeout", Config{Timeout: -time.Second}},
 		{"a negative interval", Config{Interval: -time.Second}},
 		{"a bad broker URL", Config{BrokerURL: "redis://:pw@host:port/0"}},
+		{"a bad AMQP broker URL", Config{BrokerURL: "amqp://u:pw@host:port/"}},
+		{"a management URL without an AMQP broker", Config{BrokerURL: "redis://:pw@host/0", RabbitMQManagementURL: "http://guest:pw@host:15672/"}},
+		{"a management URL that is not HTTP", Config{BrokerURL: "amqp://u:pw@host/", RabbitMQManagementURL: "ftp://guest:pw@host/"}},
 		{"an endpoint without a name", Config{Endpoints: []EndpointConfig{{URL: "https://api.example.com/"}}}},
 		{"an endpoint that is not HTTP", Config{Endpoints: []EndpointConfig{{Name: "x", URL: "ftp://example.com/"}}}},
 		{"an endpoint with an impossible status", Config{Endpoints: []EndpointConfig{{Name: "x", URL: "https://example.com/", ExpectedStatus: 1000}}}},
@@ -160,5 +161,74 @@ func TestNewMonitorRejects(t *testing.T) {
 				t.Errorf("error %q shows the password", err)
 			}
 		})
+	}
+}
+
+func TestParseAMQPURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		url  string
+		want amqpEndpoint
+		tls  bool
+	}{
+		{"amqp://guest:guest@localhost:5672//", amqpEndpoint{Addr: "localhost:5672", Host: "localhost", Username: "guest", Password: "guest", HasPassword: true,
+			Vhost: "/", Display: "amqp://guest:***@localhost:5672//"}, false},
+		{"amqp://", amqpEndpoint{Addr: "localhost:5672", Host: "localhost", Username: "guest", Password: "guest", Vhost: "/",
+			Display: "amqp://guest@localhost:5672//"}, false},
+		{"amqp://rabbit/", amqpEndpoint{Addr: "rabbit:5672", Host: "rabbit", Username: "guest", Password: "guest", Vhost: "/",
+			Display: "amqp://guest@rabbit:5672//"}, false},
+		{"pyamqp://celery:p%40ss@mq.internal:5673/dw", amqpEndpoint{Addr: "mq.internal:5673", Host: "mq.internal", Username: "celery", Password: "p@ss", HasPassword: true,
+			Vhost: "dw", Display: "pyamqp://celery:***@mq.internal:5673/dw"}, false},
+		{"librabbitmq://celery@mq/%2F", amqpEndpoint{Addr: "mq:5672", Host: "mq", Username: "celery", Password: "guest", Vhost: "/",
+			Display: "librabbitmq://celery@mq:5672//"}, false},
+		{"amqp://u:p@[::1]/a%2Fb", amqpEndpoint{Addr: "[::1]:5672", Host: "::1", Username: "u", Password: "p", HasPassword: true, Vhost: "a/b",
+			Display: "amqp://u:***@[::1]:5672/a%2Fb"}, false},
+		{"AMQP://u:p@h/v", amqpEndpoint{Addr: "h:5672", Host: "h", Username: "u", Password: "p", HasPassword: true, Vhost: "v",
+			Display: "amqp://u:***@h:5672/v"}, false},
+		{"amqps://u:p@mq.example.com/dw", amqpEndpoint{Addr: "mq.example.com:5671", Host: "mq.example.com", Username: "u", Password: "p", HasPassword: true,
+			Vhost: "dw", Display: "amqps://u:***@mq.example.com:5671/dw"}, true},
+		{"amqp://u:p@mq:5671/dw?ssl=true", amqpEndpoint{Addr: "mq:5671", Host: "mq", Username: "u", Password: "p", HasPassword: true,
+			Vhost: "dw", Display: "amqp://u:***@mq:5671/dw"}, true},
+		{"amqp://u:@mq/dw", amqpEndpoint{Addr: "mq:5672", Host: "mq", Username: "u", Password: "", HasPassword: true,
+			Vhost: "dw", Display: "amqp://u:***@mq:5672/dw"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			got, err := parseAMQPURL(tt.url)
+			if err != nil {
+				t.Fatalf("got error %v, want none", err)
+			}
+			if (got.TLS != nil) != tt.tls {
+				t.Errorf("TLS: got %v, want %v", got.TLS != nil, tt.tls)
+			}
+			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(amqpEndpoint{}, "TLS")); diff != "" {
+				t.Errorf("endpoint (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseAMQPURLErrorsHideThePassword(t *testing.T) {
+	t.Parallel()
+	const secret = "Hunter2-Secret"
+	for _, raw := range []string{
+		"amqp://u:" + secret + "@host:notaport/",
+		"amqp://u:" + secret + "@host:0/",
+		"amqp://u:" + secret + "@ho st/",
+		"amqp://u:" + secret + "@host%zz/",
+		"amqp://u:" + secret + "@host/?ssl=maybe",
+		"amqps://u:" + secret + "@host/?ssl_ca_certs=/nonexistent/ca.pem",
+	} {
+		_, err := parseAMQPURL(raw)
+		if err == nil {
+			t.Errorf("%q: got no error, want one", raw)
+			continue
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("%q: error %q contains the password", raw, err)
+		}
+		if _, err := NewMonitor(Config{BrokerURL: raw}); err == nil || strings.Contains(err.Error(), secret) {
+			t.Errorf("NewMonitor(BrokerURL: %q): got %v, want an error without the password", raw, err)
+		}
 	}
 }
