@@ -2,7 +2,7 @@
 # Runs every test of syncwatch, on a fresh Debian machine as on a developer's.
 #
 # It installs what the tests need and is missing (as root, with apt-get: PostgreSQL, Redis,
-# Chromium, Celery), makes sure a PostgreSQL server answers (the one named by
+# RabbitMQ, Chromium, Celery), makes sure a PostgreSQL server answers (the one named by
 # TEST_DATABASE_URL, else the local one on 127.0.0.1:5432, else a private one it starts in
 # a temporary directory), then runs gofmt, go vet, every Go test (database, Redis, Celery
 # and browser tests included) and a short run of every fuzzer. A skipped test fails the
@@ -24,6 +24,9 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 /usr/bin/python3 -c 'import celery, redis' 2>/dev/null || missing+=(python3-celery python3-redis)
+# The health tests run a private RabbitMQ node (never the machine's) and workers on kombu's pyamqp.
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
+/usr/bin/python3 -c 'import amqp' 2>/dev/null || missing+=(python3-amqp)
 command -v pgrep >/dev/null || missing+=(procps)    # the fault tests freeze PostgreSQL's processes
 command -v runuser >/dev/null || missing+=(util-linux)
 if [ ${#missing[@]} -gt 0 ]; then

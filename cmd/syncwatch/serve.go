@@ -36,6 +36,7 @@ type serveConfig struct {
 	logLevel         string
 
 	brokerURL      string
+	rabbitmqMgmt   string
 	redisURL       string
 	defaultQueue   string
 	keyPrefix      string
@@ -72,7 +73,9 @@ func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
 	fs.StringVar(&c.logLevel, "log-level", e.str("SYNCWATCH_LOG_LEVEL", "info"),
 		"debug, info, warn or error (env SYNCWATCH_LOG_LEVEL)")
 	e.secret(fs, &c.brokerURL, "celery-broker-url", "CELERY_BROKER_URL",
-		"the Celery broker, a Redis URL (env CELERY_BROKER_URL)")
+		"the Celery broker: redis://, rediss://, unix:// (Redis) or amqp://, amqps://, pyamqp:// (RabbitMQ) (env CELERY_BROKER_URL)")
+	e.secret(fs, &c.rabbitmqMgmt, "rabbitmq-management-url", "SYNCWATCH_RABBITMQ_MANAGEMENT_URL",
+		"optional, with a RabbitMQ broker: its management API, e.g. http://user:password@host:15672/, for messages, connections and memory (env SYNCWATCH_RABBITMQ_MANAGEMENT_URL)")
 	e.secret(fs, &c.redisURL, "redis-url", "REDIS_URL",
 		"the Redis server to report on (env REDIS_URL; default the broker)")
 	fs.StringVar(&c.defaultQueue, "celery-queue", e.str("CELERY_TASK_DEFAULT_QUEUE", "celery"),
@@ -178,11 +181,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		RedisURL:     health.RedisURLFrom(cfg.redisURL, cfg.brokerURL),
 		BrokerURL:    cfg.brokerURL,
 		DefaultQueue: cfg.defaultQueue,
-		KeyPrefix:    cfg.keyPrefix,
-		Endpoints:    endpoints,
-		Interval:     cfg.healthInterval,
-		Timeout:      cfg.healthTimeout,
-		Logger:       logger,
+		// RabbitMQ's management API, read only when the broker is RabbitMQ.
+		RabbitMQManagementURL: cfg.rabbitmqMgmt,
+		KeyPrefix:             cfg.keyPrefix,
+		Endpoints:             endpoints,
+		Interval:              cfg.healthInterval,
+		Timeout:               cfg.healthTimeout,
+		Logger:                logger,
 	})
 	if err != nil {
 		return err
