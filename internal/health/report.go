@@ -29,7 +29,7 @@ type Check struct {
 	Pending bool `json:"pending,omitempty"`
 }
 
-// Report is the latest result of every check. Its slices are shared between callers:
+// Report is the latest result of every check. Its slices and pointers are shared between callers:
 // treat a Report as read-only.
 type Report struct {
 	Database DatabaseReport `json:"database"`
@@ -56,14 +56,19 @@ type CeleryReport struct {
 	// priority levels. Messages already prefetched by workers are not in it.
 	PendingTasks *int64 `json:"pending_tasks"`
 	// ReservedTasks counts messages workers took and have not acknowledged yet
-	// (prefetched, and with late acks also executing), over all queues.
+	// (prefetched, and with late acks also executing), over all queues: on Redis kombu's
+	// unacked hash, on RabbitMQ what the answering workers report holding.
 	ReservedTasks *int64 `json:"reserved_tasks"`
-	// OldestReservedSeconds is the age of the oldest of them; null when there is none.
+	// OldestReservedSeconds is the age of the oldest of them; null when there is none,
+	// and on RabbitMQ, which does not tell.
 	OldestReservedSeconds *float64 `json:"oldest_reserved_seconds"`
-	// ResponseTimeMS is the broker's PING round trip.
+	// ResponseTimeMS is the broker's round trip: a PING on Redis, opening a channel on
+	// RabbitMQ.
 	ResponseTimeMS *float64 `json:"response_time_ms"`
-	// Listeners is how many connections listen on the broadcast channel; each worker
-	// holds one.
+	// Listeners is how many workers the broadcast reached: on Redis the connections
+	// subscribed to the broadcast channel, on RabbitMQ the mailboxes bound to
+	// celery.pidbox (null without the management API, unless the broadcast came back
+	// unroutable: 0).
 	Listeners *int64 `json:"listeners"`
 	// Workers lists the workers judged alive, by name.
 	Workers []WorkerReport `json:"workers"`
@@ -109,7 +114,8 @@ type QueueReport struct {
 	Name string `json:"name"`
 	// Pending is the number of messages waiting in the queue.
 	Pending int64 `json:"pending"`
-	// PendingByPriority splits Pending by kombu's priority levels "0", "3", "6" and "9".
+	// PendingByPriority splits Pending by kombu's priority levels "0", "3", "6" and "9"
+	// on Redis; null on RabbitMQ, which keeps a queue's priorities inside it.
 	PendingByPriority map[string]int64 `json:"pending_by_priority"`
 	// Consumers counts the answering workers that consume the queue.
 	Consumers int `json:"consumers"`
