@@ -29,8 +29,8 @@ type Check struct {
 	Pending bool `json:"pending,omitempty"`
 }
 
-// Report is the latest result of every check. Its slices and pointers are shared between callers:
-// treat a Report as read-only.
+// Report is the latest result of every check. Its slices and pointers are shared
+// between callers: treat a Report as read-only.
 type Report struct {
 	Database DatabaseReport `json:"database"`
 	Celery   CeleryReport   `json:"celery"`
