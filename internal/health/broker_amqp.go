@@ -413,7 +413,7 @@ const defaultReplyExpires = 10 * time.Second
 
 func (b *amqpBroker) kind() string      { return "rabbitmq" }
 func (b *amqpBroker) display() string   { return b.ep.Display }
-func (b *amqpBroker) secrets() []string { return []string{b.ep.Password} }
+func (b *amqpBroker) secrets() []string { return secretsOf(b.ep.Password, b.mgmt) }
 func (b *amqpBroker) close()            { b.conn.close() }
 
 // measure looks at the broker once: the round trip of opening a channel, a broadcast

@@ -316,15 +316,26 @@ func TestAMQPConnectionFailuresSayWhy(t *testing.T) {
 		{"an unknown vhost", "amqp://guest:guest@" + addr + "/no-such-vhost", `broker error: vhost "no-such-vhost" not found`},
 		{"a vhost the user may not use", "amqp://outsider:" + password + "@" + addr + "/" + vhost, `broker error: user "outsider" has no access to vhost "` + vhost + `"`},
 		{"nothing listening", "amqp://guest:" + password + "@" + hungPeerClosed(t) + "/", "broker unreachable: dial tcp"},
-		{"TLS to a port without TLS", "amqps://guest:" + password + "@" + addr + "/" + vhost, "broker error: TLS handshake failed"},
+		{"TLS to a port without TLS", "amqps://guest:" + password + "@" + addr + "/" + vhost, "does not speak TLS"},
+		{"TLS with a certificate nobody vouches for", "amqps://guest:" + password + "@" + r.TLSAddr() + "/" + vhost, "give the CA with ssl_ca_certs"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			m, clock := newTestMonitor(t, Config{BrokerURL: tt.url})
-			// RabbitMQ refuses a login only after about two seconds, the timeout: the
-			// first check may time out, and the second has the reason.
+			// RabbitMQ refuses a login only after about two seconds. With a timeout well
+			// below that, a check ends before its own dial does, and the reason can only
+			// come from the dial before: the second check, once the first one's dial has
+			// ended, must report it.
+			const timeout = 500 * time.Millisecond
+			m, clock := newTestMonitor(t, Config{BrokerURL: tt.url, Timeout: timeout})
 			check(t, m, clock)
+			conn := m.broker.(*amqpBroker).conn
+			deadline := time.Now().Add(15 * time.Second)
+			for dialing := true; dialing && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				conn.mu.Lock()
+				dialing = conn.dialing != nil
+				conn.mu.Unlock()
+			}
 			rep := check(t, m, clock)
 			c := rep.Celery
 			if c.Status != StatusUnhealthy || !strings.Contains(c.Error, tt.want) || c.ActiveWorkers != nil {
@@ -341,6 +352,42 @@ func TestAMQPConnectionFailuresSayWhy(t *testing.T) {
 	}
 }
 
+// TestAMQPOverTLS: amqps:// against the node's TLS listener, trusted with ssl_ca_certs,
+// or with ssl_cert_reqs=CERT_NONE.
+func TestAMQPOverTLS(t *testing.T) {
+	t.Parallel()
+	r := rabbit(t)
+	vhost := r.NewVhost(t)
+	base := "amqps://guest:guest@" + r.TLSAddr() + "/" + vhost
+	for _, u := range []string{base + "?ssl_ca_certs=" + rabbitTLS.CA, base + "?ssl_cert_reqs=CERT_NONE"} {
+		m, clock := newTestMonitor(t, Config{BrokerURL: u})
+		rep := check(t, m, clock)
+		if card := rep.RabbitMQ; card.Status != StatusHealthy || card.Version == "" {
+			t.Errorf("%s: rabbitmq got %q %q, want healthy", u, card.Status, card.Error)
+		}
+		// No worker ever ran on the vhost: nothing to broadcast to, and no wait for it.
+		if c := rep.Celery; c.Status != StatusUnhealthy || !strings.Contains(c.Error, "no worker answered the ping (0 listening") {
+			t.Errorf("%s: celery got %q %q, want unhealthy, no worker, 0 listening", u, c.Status, c.Error)
+		}
+	}
+}
+
+// TestAMQPNoMailboxNoWait: once workers have come and gone, celery.pidbox exists but
+// no mailbox is bound to it: the broker returns the broadcast as unroutable, which says
+// that no worker listens, without waiting for the deadline.
+func TestAMQPNoMailboxNoWait(t *testing.T) {
+	t.Parallel()
+	r := rabbit(t)
+	vhost := r.NewVhost(t)
+	r.Management(t, http.MethodPut, "/api/exchanges/"+url.PathEscape(vhost)+"/"+broadcastExchange,
+		[]byte(`{"type": "fanout", "durable": false, "auto_delete": false}`))
+	m, clock := newTestMonitor(t, Config{BrokerURL: r.URL(vhost), Timeout: 10 * time.Second})
+	c := check(t, m, clock).Celery
+	if c.Status != StatusUnhealthy || c.Error != "no worker answered the ping (0 listening on the broker)" || deref(c.Listeners) != int64(0) {
+		t.Errorf("got %q %q, listeners %v; want unhealthy, no worker answered the ping (0 listening on the broker), 0", c.Status, c.Error, deref(c.Listeners))
+	}
+}
+
 // TestAMQPManagementFigures: with the management API the card shows the vhost's
 // messages, the connections, memory and alarms; without it, what AMQP alone tells; a
 // management API that refuses the user degrades the card without hiding the broker.
@@ -352,6 +399,10 @@ func TestAMQPManagementFigures(t *testing.T) {
 	servicetest.SendTasks(t, url, "", "dw-backlog:7:-1:1")
 	const watcher, password = "watcher", "Watch3r-Pa55"
 	r.NewUser(t, watcher, password, "monitoring", vhost)
+	// Another vhost's messages, which the card must not count.
+	other := r.NewVhost(t)
+	servicetest.SendTasks(t, r.URL(other), "", "dw-backlog:3:-1:1")
+	r.Management(t, http.MethodPut, "/api/permissions/"+other+"/"+watcher, []byte(`{"configure": "", "write": "", "read": ".*"}`))
 
 	m, clock := newTestMonitor(t, Config{BrokerURL: url, RabbitMQManagementURL: r.ManagementURLFor(watcher, password), DefaultQueue: "dw-backlog"})
 	card := check(t, m, clock).RabbitMQ
@@ -391,5 +442,48 @@ func TestAMQPManagementFigures(t *testing.T) {
 	}
 	if out, _ := json.Marshal(rep); strings.Contains(string(out), wrong) {
 		t.Errorf("the report contains the management password: %s", out)
+	}
+}
+
+// TestAMQPConnectionIsReusedAndRebuilt: checks share one connection, the celery check
+// and the rabbitmq card alike, round after round; when the broker closes it (as an
+// operator's rabbitmqctl close_all_connections does), the next check opens another.
+func TestAMQPConnectionIsReusedAndRebuilt(t *testing.T) {
+	t.Parallel()
+	r := rabbit(t)
+	vhost := r.NewVhost(t)
+	m, clock := newTestMonitor(t, Config{BrokerURL: r.URL(vhost), RabbitMQManagementURL: r.ManagementURL()})
+	conn := m.broker.(*amqpBroker).conn
+	if m.rabbitmq.conn != conn {
+		t.Fatal("the rabbitmq card and the celery check have connections of their own")
+	}
+	session := func() *amqpSession {
+		conn.mu.Lock()
+		defer conn.mu.Unlock()
+		return conn.session
+	}
+	check(t, m, clock)
+	first := session()
+	for range 3 {
+		if rep := check(t, m, clock); rep.RabbitMQ.Status != StatusHealthy {
+			t.Fatalf("got %q %q, want healthy", rep.RabbitMQ.Status, rep.RabbitMQ.Error)
+		}
+	}
+	if first == nil || session() != first {
+		t.Errorf("after four checks: got connection %p, want the first, %p, still", session(), first)
+	}
+
+	if _, err := r.Ctl(context.Background(), "close_all_connections", "-p", vhost, "syncwatch test"); err != nil {
+		t.Fatal(err)
+	}
+	// The library learns of the close from the broker; until then the old one looks open.
+	deadline := time.Now().Add(10 * time.Second)
+	for !first.conn.IsClosed() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	rep := check(t, m, clock)
+	if rep.RabbitMQ.Status != StatusHealthy || session() == nil || session() == first {
+		t.Errorf("after the broker closed the connection: got %q %q on connection %p, want healthy on a new one (not %p)",
+			rep.RabbitMQ.Status, rep.RabbitMQ.Error, session(), first)
 	}
 }

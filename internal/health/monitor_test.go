@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,12 +71,15 @@ func TestHungPeersDoNotBlock(t *testing.T) {
 	const timeout = 500 * time.Millisecond
 	addr := hungPeer(t)
 	entered, stuck := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
 	m, clock := newTestMonitor(t, Config{
 		RedisURL:  "redis://" + addr + "/0",
 		BrokerURL: "redis://:pw@" + addr + "/0",
 		Timeout:   timeout,
 		Database: func(context.Context) (syncs.DatabaseHealth, error) {
-			close(entered)
+			if calls.Add(1) == 1 {
+				close(entered)
+			}
 			<-stuck // ignores its context altogether
 			return syncs.DatabaseHealth{}, nil
 		},
@@ -107,8 +111,9 @@ func TestHungPeersDoNotBlock(t *testing.T) {
 	// The database check still hangs: the next round does not start a second one behind
 	// it, and says so.
 	rep = check(t, m, clock)
-	if c := rep.Database.Check; c.Status != StatusUnhealthy || !strings.Contains(c.Error, "the previous check has not returned yet") {
-		t.Errorf("database while its check still hangs: got %q %q, want unhealthy, the previous check has not returned", c.Status, c.Error)
+	if c := rep.Database.Check; c.Status != StatusUnhealthy || !strings.Contains(c.Error, "the previous check has not returned yet") || calls.Load() != 1 {
+		t.Errorf("database while its check still hangs: got %q %q after %d calls, want unhealthy, the previous check has not returned, 1 call",
+			c.Status, c.Error, calls.Load())
 	}
 }
 
@@ -360,7 +365,15 @@ func TestRedisOverTLS(t *testing.T) {
 // writeTestCertificates makes a CA and a server certificate for 127.0.0.1.
 func writeTestCertificates(t *testing.T) *servicetest.TLSFiles {
 	t.Helper()
-	dir := t.TempDir()
+	files, err := writeCertificates(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// writeCertificates writes a CA and a server certificate for 127.0.0.1 into dir.
+func writeCertificates(dir string) (*servicetest.TLSFiles, error) {
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	caTmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "syncwatch test CA"},
@@ -369,7 +382,7 @@ func writeTestCertificates(t *testing.T) *servicetest.TLSFiles {
 	}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	caCert, _ := x509.ParseCertificate(caDER)
 	srvKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -381,24 +394,27 @@ func writeTestCertificates(t *testing.T) *servicetest.TLSFiles {
 	}
 	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	keyDER, _ := x509.MarshalECPrivateKey(srvKey)
-	write := func(name, typ string, der []byte) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-			t.Fatal(err)
+	files := &servicetest.TLSFiles{
+		CA:   filepath.Join(dir, "ca.pem"),
+		Cert: filepath.Join(dir, "server.pem"),
+		Key:  filepath.Join(dir, "server.key"),
+	}
+	for _, f := range []struct {
+		path, typ string
+		der       []byte
+	}{{files.CA, "CERTIFICATE", caDER}, {files.Cert, "CERTIFICATE", srvDER}, {files.Key, "EC PRIVATE KEY", keyDER}} {
+		// Readable by the owner only; RabbitMQ runs as the tests' user.
+		if err := os.WriteFile(f.path, pem.EncodeToMemory(&pem.Block{Type: f.typ, Bytes: f.der}), 0o600); err != nil {
+			return nil, err
 		}
-		return path
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(caCert)
-	return &servicetest.TLSFiles{
-		CA:     write("ca.pem", "CERTIFICATE", caDER),
-		Cert:   write("server.pem", "CERTIFICATE", srvDER),
-		Key:    write("server.key", "EC PRIVATE KEY", keyDER),
-		Client: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"},
-	}
+	files.Client = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
+	return files, nil
 }
 
 func TestEndpointsSection(t *testing.T) {

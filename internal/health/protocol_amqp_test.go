@@ -251,3 +251,27 @@ func TestDialErrorSaysWhy(t *testing.T) {
 		}
 	}
 }
+
+// TestAMQPReasonsMaskThePasswords: should an error ever quote the broker's or the
+// management API's password, neither section shows it.
+func TestAMQPReasonsMaskThePasswords(t *testing.T) {
+	t.Parallel()
+	const brokerSecret, mgmtSecret = "Br0ker-Secret", "Mgmt-Secret"
+	m, clock := newTestMonitor(t, Config{
+		BrokerURL:             "amqp://celery:" + brokerSecret + "@" + hungPeer(t) + "/dw",
+		RabbitMQManagementURL: "http://watcher:" + mgmtSecret + "@127.0.0.1:1/",
+		Timeout:               300 * time.Millisecond,
+	})
+	// The dial before failed with an error quoting both; the broker now hangs, so the
+	// checks report that error.
+	conn := m.broker.(*amqpBroker).conn
+	conn.mu.Lock()
+	conn.lastErr = dialError{err: errors.New("login as celery/" + brokerSecret + " refused, see " + mgmtSecret)}
+	conn.mu.Unlock()
+	rep := check(t, m, clock)
+	for name, reason := range map[string]string{"celery": rep.Celery.Error, "rabbitmq": rep.RabbitMQ.Error} {
+		if !strings.Contains(reason, "login as celery/*** refused, see ***") {
+			t.Errorf("%s: got %q, want the error with both passwords masked", name, reason)
+		}
+	}
+}

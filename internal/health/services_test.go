@@ -70,6 +70,7 @@ var (
 	rabbitOnce sync.Once
 	rabbitNode *servicetest.RabbitMQ
 	rabbitDir  string
+	rabbitTLS  *servicetest.TLSFiles // the node's AMQPS certificate
 	rabbitErr  error
 )
 
@@ -80,7 +81,10 @@ func rabbit(t *testing.T) *servicetest.RabbitMQ {
 		if rabbitDir, rabbitErr = os.MkdirTemp("", "health-rabbitmq-"); rabbitErr != nil {
 			return
 		}
-		rabbitNode, rabbitErr = servicetest.StartRabbitMQServer(rabbitDir)
+		if rabbitTLS, rabbitErr = writeCertificates(rabbitDir); rabbitErr != nil {
+			return
+		}
+		rabbitNode, rabbitErr = servicetest.StartRabbitMQServer(rabbitDir, servicetest.RabbitMQOptions{TLS: rabbitTLS})
 	})
 	if rabbitErr != nil {
 		t.Fatalf("the health tests need a real rabbitmq-server: %v", rabbitErr)

@@ -48,6 +48,7 @@ type RabbitMQ struct {
 	dir      string
 	node     string
 	amqpPort int
+	tlsPort  int // 0 without RabbitMQOptions.TLS
 	mgmtPort int
 	epmdPort int
 	env      []string
@@ -63,10 +64,17 @@ type RabbitMQ struct {
 	vhosts atomic.Int32
 }
 
+// RabbitMQOptions configure a private RabbitMQ node.
+type RabbitMQOptions struct {
+	// TLS, when set, adds an AMQPS listener (TLSAddr) with this certificate, beside the
+	// plain one. Its files must outlive the node.
+	TLS *TLSFiles
+}
+
 // StartRabbitMQServer starts a node whose files live in dir and waits until its broker
 // and its management API answer. It is for a TestMain (or a sync.Once), which has no
 // *testing.T; the caller stops it. A missing rabbitmq-server is an error, not a skip.
-func StartRabbitMQServer(dir string) (*RabbitMQ, error) {
+func StartRabbitMQServer(dir string, opts RabbitMQOptions) (*RabbitMQ, error) {
 	if _, err := os.Stat(filepath.Join(rabbitmqBin, "rabbitmq-server")); err != nil {
 		return nil, fmt.Errorf("rabbitmq-server not found (apt-get install rabbitmq-server): %w", err)
 	}
@@ -74,7 +82,7 @@ func StartRabbitMQServer(dir string) (*RabbitMQ, error) {
 	if err != nil {
 		return nil, fmt.Errorf("epmd not found (apt-get install rabbitmq-server): %w", err)
 	}
-	var ports [4]int
+	var ports [5]int
 	for i := range ports {
 		if ports[i], err = FreePort(); err != nil {
 			return nil, err
@@ -86,6 +94,7 @@ func StartRabbitMQServer(dir string) (*RabbitMQ, error) {
 		amqpPort: ports[0],
 		mgmtPort: ports[1],
 		epmdPort: ports[2],
+		tlsPort:  ports[4],
 		http:     &http.Client{Transport: &http.Transport{DisableKeepAlives: true}},
 	}
 	distPort := ports[3]
@@ -101,6 +110,17 @@ management.tcp.port = %d
 collect_statistics_interval = 500
 log.file.level = info
 `, r.amqpPort, r.mgmtPort)
+	if opts.TLS != nil {
+		conf += fmt.Sprintf(`listeners.ssl.1 = 127.0.0.1:%d
+ssl_options.cacertfile = %s
+ssl_options.certfile = %s
+ssl_options.keyfile = %s
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
+`, r.tlsPort, opts.TLS.CA, opts.TLS.Cert, opts.TLS.Key)
+	} else {
+		r.tlsPort = 0
+	}
 	files := map[string]string{
 		"rabbitmq.conf":   conf,
 		"enabled_plugins": "[rabbitmq_management].\n",
@@ -286,6 +306,14 @@ func (r *RabbitMQ) ctl(ctx context.Context, args ...string) error {
 
 // AMQPAddr is the broker's host:port.
 func (r *RabbitMQ) AMQPAddr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(r.amqpPort)) }
+
+// TLSAddr is the AMQPS listener's host:port; "" without RabbitMQOptions.TLS.
+func (r *RabbitMQ) TLSAddr() string {
+	if r.tlsPort == 0 {
+		return ""
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(r.tlsPort))
+}
 
 // URL is the broker's amqp:// URL for a virtual host, with the default user's
 // credentials, as Celery's CELERY_BROKER_URL writes it.
