@@ -230,9 +230,10 @@ func TestAMQPMatchesCeleryInspect(t *testing.T) {
 	}
 }
 
-// TestAMQPBrokerStoppedAndRestarted: the broker stopped turns the celery and rabbitmq
-// sections unhealthy, with a reason and no password, and nothing else; both recover
-// when it is back, the worker once it has reconnected. It stops the shared node's
+// TestAMQPBrokerStoppedAndRestarted: a frozen broker makes no check wait past its
+// timeout; the broker stopped turns the celery and rabbitmq sections unhealthy, with a
+// reason and no password, and nothing else; both recover when it is back, the worker
+// once it has reconnected. It stops the shared node's
 // broker, so it is not parallel: no other test runs meanwhile.
 func TestAMQPBrokerStoppedAndRestarted(t *testing.T) {
 	r := rabbit(t)
@@ -253,12 +254,40 @@ func TestAMQPBrokerStoppedAndRestarted(t *testing.T) {
 		t.Fatalf("before the stop: got celery %q %s %v, rabbitmq %q %s %v; want healthy", rep.Celery.Status, rep.Celery.Error, rep.Celery.Warnings, rep.RabbitMQ.Status, rep.RabbitMQ.Error, rep.RabbitMQ.Warnings)
 	}
 
+	// A frozen broker: the connection stays open and nothing answers. No check waits
+	// past its timeout; the next check after it thaws opens a new connection.
+	r.Freeze()
+	start := time.Now()
+	rep := check(t, m, clock)
+	elapsed := time.Since(start)
+	// The checks themselves returned, their calls cut short by closing the connection:
+	// the run did not merely give up on them.
+	stillRunning := m.brokerBusy.Load() || m.rabbitmqBusy.Load()
+	r.Thaw()
+	if stillRunning {
+		t.Errorf("after a check with the broker frozen: a check is still running, blocked on the broker")
+	}
+	if limit := DefaultTimeout + runGrace; elapsed > limit {
+		t.Errorf("check with the broker frozen took %s, want at most %s", elapsed, limit)
+	}
+	if c, card := rep.Celery, rep.RabbitMQ; c.Status != StatusUnhealthy || !strings.Contains(c.Error, "timed out after 2s") ||
+		card.Status != StatusUnhealthy || !strings.Contains(card.Error, "timed out after 2s") {
+		t.Errorf("frozen: got celery %q %q, rabbitmq %q %q; want both unhealthy, timed out after 2s", c.Status, c.Error, card.Status, card.Error)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for rep.Celery.Status != StatusHealthy && time.Now().Before(deadline) {
+		rep = check(t, m, clock)
+	}
+	if rep.Celery.Status != StatusHealthy || rep.RabbitMQ.Status != StatusHealthy {
+		t.Fatalf("thawed: got celery %q %s %v, rabbitmq %q %s; want healthy again", rep.Celery.Status, rep.Celery.Error, rep.Celery.Warnings, rep.RabbitMQ.Status, rep.RabbitMQ.Error)
+	}
+
 	ctx := context.Background()
 	if err := r.StopApp(ctx); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	rep := check(t, m, clock)
+	start = time.Now()
+	rep = check(t, m, clock)
 	if elapsed := time.Since(start); elapsed > DefaultTimeout {
 		t.Errorf("check with the broker stopped took %s, want within the %s timeout", elapsed, DefaultTimeout)
 	}
@@ -289,7 +318,7 @@ func TestAMQPBrokerStoppedAndRestarted(t *testing.T) {
 			rep.RabbitMQ.Status, rep.RabbitMQ.Error, rep.Celery.Status, rep.Celery.Error)
 	}
 	// The worker reconnects on its own schedule (kombu retries every few seconds).
-	deadline := time.Now().Add(30 * time.Second)
+	deadline = time.Now().Add(30 * time.Second)
 	for rep.Celery.Status != StatusHealthy && time.Now().Before(deadline) {
 		rep = check(t, m, clock)
 	}

@@ -271,6 +271,21 @@ func (r *RabbitMQ) Stop() {
 	}
 }
 
+// Freeze stops the node's processes (SIGSTOP) without closing anything: its connections
+// stay open and answer nothing, as a hung broker's do, until Thaw.
+func (r *RabbitMQ) Freeze() { r.signal(syscall.SIGSTOP) }
+
+// Thaw lets a frozen node run again.
+func (r *RabbitMQ) Thaw() { r.signal(syscall.SIGCONT) }
+
+func (r *RabbitMQ) signal(sig syscall.Signal) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.server != nil {
+		_ = syscall.Kill(-r.server.Process.Pid, sig)
+	}
+}
+
 // StopApp stops the broker inside the node, as `rabbitmqctl stop_app` does: every
 // connection is closed and the AMQP port refuses new ones, until StartApp.
 func (r *RabbitMQ) StopApp(ctx context.Context) error { return r.ctl(ctx, "stop_app") }
