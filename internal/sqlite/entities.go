@@ -13,7 +13,8 @@ import (
 // entitiesSQL finds the rows that play a part in Entities, as the PostgreSQL store's
 // query does (see there): the rows started since ?1, a range of the start_time index, are
 // ordered once by entity and newest first, and running counts over that order place each
-// row; per-entity totals are a second window over the same partition.
+// row; per-entity totals are a second window over the same partition. The flags are never
+// NULL: a file made by hand can hold a NULL status or end_time, which counts as false.
 const entitiesSQL = `WITH ranked AS (
 		SELECT id, crm_source, sync_type, status, start_time, end_time,
 			records_processed, records_created, records_updated, records_failed,
@@ -25,9 +26,9 @@ const entitiesSQL = `WITH ranked AS (
 		FROM (
 			SELECT id, crm_source, sync_type, ` + canonicalStatusSQL + ` AS status, start_time, end_time,
 				records_processed, records_created, records_updated, records_failed,
-				status IN ('success', 'completed', 'partial') AS succeeded,
-				NOT ` + runningSQL + ` AS finished,
-				NOT ` + runningSQL + ` AND end_time IS NOT NULL AND end_time >= start_time AS timed
+				coalesce(status IN ('success', 'completed', 'partial'), 0) AS succeeded,
+				coalesce(NOT ` + runningSQL + `, 0) AS finished,
+				coalesce(NOT ` + runningSQL + ` AND end_time >= start_time, 0) AS timed
 			FROM sync_history
 			WHERE start_time >= ?1
 		)
