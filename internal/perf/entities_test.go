@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/syncwatch/syncwatch/internal/perf"
@@ -100,8 +102,9 @@ func BenchmarkSyncwatchEntities(b *testing.B) {
 			}
 		})
 	}
+	cpu := serverCPU(b, url)
 	for _, question := range questions {
-		b.Run(question.name, func(b *testing.B) { timed(b, func() error { return question.ask(store) }) })
+		b.Run(question.name, func(b *testing.B) { cpu.timed(b, func() error { return question.ask(store) }) })
 	}
 
 	pool, err := pgxpool.New(ctx, url)
@@ -110,11 +113,71 @@ func BenchmarkSyncwatchEntities(b *testing.B) {
 	}
 	b.Cleanup(pool.Close)
 	b.Run("alternative/entities-per-entity", func(b *testing.B) {
-		timed(b, func() error {
+		cpu.timed(b, func() error {
 			_, err := perf.EntitiesPerEntity(ctx, pool, q.Since, q.Successes)
 			return err
 		})
 	})
+}
+
+// backendCPU reads the CPU time the server's backends connected to one database have
+// used, when the server runs on this machine: a measure of the work a question costs
+// the warehouse that the other processes of a busy machine do not inflate as much as
+// they inflate its duration.
+type backendCPU struct {
+	conn *pgx.Conn
+}
+
+// serverCPU watches the backends of url's database, other than its own.
+func serverCPU(b *testing.B, url string) backendCPU {
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close(context.Background()) })
+	return backendCPU{conn}
+}
+
+// used returns the CPU time the watched backends have used so far, read from Linux's
+// /proc/PID/schedstat; false when a backend's cannot be read (a server elsewhere).
+func (c backendCPU) used() (time.Duration, bool) {
+	rows, err := c.conn.Query(context.Background(), `SELECT pid FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()`)
+	if err != nil {
+		return 0, false
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return 0, false
+	}
+	var total time.Duration
+	for _, pid := range pids {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/schedstat", pid))
+		if err != nil {
+			return 0, false
+		}
+		fields := strings.Fields(string(stat))
+		if len(fields) == 0 {
+			return 0, false
+		}
+		ns, err := strconv.ParseInt(fields[0], 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		total += time.Duration(ns)
+	}
+	return total, true
+}
+
+// timed is the package's timed, and reports besides the mean server CPU time of an
+// iteration, when it can be read. The connections of the store measured must stay open
+// through the loop, as a pool's do.
+func (c backendCPU) timed(b *testing.B, f func() error) {
+	before, ok := c.used()
+	timed(b, f)
+	if after, ok2 := c.used(); ok && ok2 && after >= before {
+		b.ReportMetric(float64((after-before).Microseconds())/1000/float64(b.N), "server-cpu-ms")
+	}
 }
 
 // writePlans runs ask on a store that receives the plan of every statement it runs, and
