@@ -88,6 +88,18 @@ func (c *countingStore) StartedNear(ctx context.Context, p []syncs.StartProbe) (
 	c.count("StartedNear")
 	return c.store.StartedNear(ctx, p)
 }
+func (c *countingStore) Entities(ctx context.Context, q syncs.EntityQuery) ([]syncs.Entity, error) {
+	c.count("Entities")
+	return c.store.Entities(ctx, q)
+}
+func (c *countingStore) StuckRuns(ctx context.Context, before time.Time, limit int) ([]syncs.Run, error) {
+	c.count("StuckRuns")
+	return c.store.StuckRuns(ctx, before, limit)
+}
+func (c *countingStore) SuccessRecords(ctx context.Context, source, syncType string, from, to time.Time, limit int) ([]int64, error) {
+	c.count("SuccessRecords")
+	return c.store.SuccessRecords(ctx, source, syncType, from, to, limit)
+}
 func (c *countingStore) Health(ctx context.Context) (syncs.DatabaseHealth, error) {
 	c.count("Health")
 	return c.store.Health(ctx)
