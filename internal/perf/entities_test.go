@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/syncwatch/syncwatch/internal/perf"
@@ -94,11 +95,14 @@ func BenchmarkSyncwatchEntities(b *testing.B) {
 		}},
 	}
 	if out := os.Getenv("SYNCWATCH_EXPLAIN_OUT"); out != "" {
-		writePlans(b, url, out, func(s syncs.Store) {
+		writePlans(b, url, out, func(s syncs.Store, pool *pgxpool.Pool) {
 			for _, question := range questions {
 				if err := question.ask(s); err != nil {
 					b.Fatal(err)
 				}
+			}
+			if _, err := perf.EntitiesPerEntity(ctx, pool, q.Since, q.Successes); err != nil {
+				b.Fatal(err)
 			}
 		})
 	}
@@ -180,21 +184,42 @@ func (c backendCPU) timed(b *testing.B, f func() error) {
 	}
 }
 
-// writePlans runs ask on a store that receives the plan of every statement it runs, and
-// writes the plans to path.
-func writePlans(b *testing.B, url, path string, ask func(syncs.Store)) {
+// writePlans runs ask on a store, and on a pool for the alternatives, that receive the
+// plan of every statement they run, and writes the plans to path.
+func writePlans(b *testing.B, url, path string, ask func(syncs.Store, *pgxpool.Pool)) {
 	var mu sync.Mutex
 	var plans []string
-	s, err := postgres.Open(context.Background(), url, postgres.Options{Explain: func(plan string) {
+	explain := func(plan string) {
 		mu.Lock()
 		defer mu.Unlock()
 		plans = append(plans, plan)
-	}})
+	}
+	s, err := postgres.Open(context.Background(), url, postgres.Options{Explain: explain})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	ask(s)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The settings postgres.Open gives its connections when Options.Explain is set.
+	for k, v := range map[string]string{"session_preload_libraries": "auto_explain",
+		"auto_explain.log_min_duration": "0", "auto_explain.log_analyze": "on",
+		"auto_explain.log_buffers": "on", "auto_explain.log_level": "notice"} {
+		cfg.ConnConfig.RuntimeParams[k] = v
+	}
+	cfg.ConnConfig.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) {
+		if strings.HasPrefix(n.Message, "duration:") {
+			explain(n.Message)
+		}
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pool.Close()
+	ask(s, pool)
 	mu.Lock()
 	defer mu.Unlock()
 	var out strings.Builder

@@ -11,10 +11,11 @@ import (
 )
 
 // entitiesSQL finds the rows that play a part in Entities, as the PostgreSQL store's
-// query does (see there): the rows started since ?1, a range of the start_time index, are
-// ordered once by entity and newest first, and running counts over that order place each
-// row; per-entity totals are a second window over the same partition. The flags are never
-// NULL: a file made by hand can hold a NULL status or end_time, which counts as false.
+// query does (see there): the rows started since ?1, read through an index (SQLite skips
+// through the per-CRM one, a start_time range for each source), are ordered once by
+// entity and newest first, and running counts over that order place each row; per-entity
+// totals are a second window over the same partition. The flags are never NULL: a file
+// made by hand can hold a NULL status or end_time, which counts as false.
 const entitiesSQL = `WITH ranked AS (
 		SELECT id, crm_source, sync_type, status, start_time, end_time,
 			records_processed, records_created, records_updated, records_failed,
