@@ -19,7 +19,13 @@ import (
 // stepUntil runs the simulator every 5 seconds of a fake clock, from `from` to `to`.
 func stepUntil(t *testing.T, sim *demo.Simulator, from, to time.Time) {
 	t.Helper()
-	for at := from; !at.After(to); at = at.Add(5 * time.Second) {
+	stepEvery(t, sim, 5*time.Second, from, to)
+}
+
+// stepEvery runs the simulator every `every` of a fake clock, from `from` to `to`.
+func stepEvery(t *testing.T, sim *demo.Simulator, every time.Duration, from, to time.Time) {
+	t.Helper()
+	for at := from; !at.After(to); at = at.Add(every) {
 		if err := sim.Step(ctx(t), at); err != nil {
 			t.Fatalf("step at %v: %v", at, err)
 		}
@@ -139,28 +145,41 @@ func TestRestartFailsTheRunsAPreviousProcessLeft(t *testing.T) {
 
 	// A simulator that runs two minutes and stops, leaving runs of its own going.
 	first := demo.NewSimulator(db, demo.SimulatorConfig{Since: start, Seed: 3})
-	stepUntil(t, first, start.Add(5*time.Second), start.Add(2*time.Minute))
+	stopped := start.Add(2 * time.Minute)
+	stepUntil(t, first, start.Add(5*time.Second), stopped)
 	left := ownRunning(t, db)
 	if len(left) == 0 {
 		t.Fatal("the first simulator left no run of its own running; pick another seed")
 	}
 
 	// A short stop: the runs go on being shown running until they have run 30 minutes.
-	restart := start.Add(2*time.Minute + 10*time.Second)
-	second := demo.NewSimulator(db, demo.SimulatorConfig{Since: restart, Seed: 6})
-	stepUntil(t, second, restart, restart.Add(10*time.Minute))
+	// The second simulator looks every 30 s (the default is 5 s): fewer looks, the same
+	// rule, and a test that is quick under the race detector. Its looks fall on the
+	// moment the earliest run left has run exactly 30 minutes: not yet "over 30".
+	const every = 30 * time.Second
+	var restart time.Time
+	for _, r := range left {
+		if restart.IsZero() || r.Start.Before(restart) {
+			restart = r.Start
+		}
+	}
+	for !restart.After(stopped) {
+		restart = restart.Add(every)
+	}
+	second := demo.NewSimulator(db, demo.SimulatorConfig{Since: restart, Seed: 7})
+	stepEvery(t, second, every, restart, restart.Add(10*time.Minute))
 	for id, r := range left {
 		if got := outcome(t, db, id); got.status != "running" {
 			t.Errorf("run %d, started %v: got %v ten minutes after the restart, want it still running", id, r.Start, got)
 		}
 	}
 	last := restart.Add(35 * time.Minute)
-	stepUntil(t, second, restart.Add(10*time.Minute+5*time.Second), last)
+	stepEvery(t, second, every, restart.Add(10*time.Minute+every), last)
 	for id, r := range left {
 		got := outcome(t, db, id)
 		ran := got.end.Sub(r.Start)
-		lookedAt := got.end.Sub(restart)%(5*time.Second) == 0
-		if got.status != "failed" || got.message != cleanupMessage || ran <= 30*time.Minute || ran > 30*time.Minute+5*time.Second || !lookedAt {
+		lookedAt := got.end.Sub(restart)%every == 0
+		if got.status != "failed" || got.message != cleanupMessage || ran <= 30*time.Minute || ran > 30*time.Minute+every || !lookedAt {
 			t.Errorf("run %d, started %v: got %v, want it failed with the cleanup's message at the first look after 30 minutes", id, r.Start, got)
 		}
 	}
@@ -174,7 +193,7 @@ func TestRestartFailsTheRunsAPreviousProcessLeft(t *testing.T) {
 	if _, err := demo.Prepare(ctx(t), db, later); err != nil {
 		t.Fatal(err)
 	}
-	third := demo.NewSimulator(db, demo.SimulatorConfig{Since: later, Seed: 7})
+	third := demo.NewSimulator(db, demo.SimulatorConfig{Since: later, Seed: 8})
 	if err := third.Step(ctx(t), later); err != nil {
 		t.Fatal(err)
 	}
