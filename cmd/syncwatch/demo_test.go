@@ -181,10 +181,10 @@ func TestOpenDemoWithoutSimulator(t *testing.T) {
 	}
 }
 
-// TestAProcessThatOnlyShowsNeverWrites opens a file another process has claimed (it is
+// TestDemoProcessThatOnlyShowsNeverWrites opens a file another process has claimed (it is
 // about to fill it, say), with and without a simulator asked for: neither open writes,
 // not even the fill of an empty file, which would then be written twice.
-func TestAProcessThatOnlyShowsNeverWrites(t *testing.T) {
+func TestDemoProcessThatOnlyShowsNeverWrites(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "demo.sqlite")
 	ctx, cancel := context.WithTimeout(context.Background(), demoTestTimeout)

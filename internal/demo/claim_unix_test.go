@@ -11,9 +11,10 @@ import (
 	"testing"
 )
 
-// TestClaimRemovesItsLockFile: the holder's release removes the lock file; a process
-// refused the claim leaves the holder's file alone; the file is claimed again after.
-func TestClaimRemovesItsLockFile(t *testing.T) {
+// TestSimulatorClaimRemovesItsLockFile: the holder's release removes the lock file; a
+// process refused the claim leaves the holder's file alone; the file is claimed again
+// after.
+func TestSimulatorClaimRemovesItsLockFile(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "demo.sqlite")
 	release, ok, err := ClaimSimulator(path)
@@ -46,8 +47,9 @@ func TestClaimRemovesItsLockFile(t *testing.T) {
 	again()
 }
 
-// TestClaimReusesTheFileACrashLeft: a process that died left its lock file, unlocked.
-func TestClaimReusesTheFileACrashLeft(t *testing.T) {
+// TestSimulatorClaimReusesTheFileACrashLeft: a process that died left its lock file,
+// unlocked.
+func TestSimulatorClaimReusesTheFileACrashLeft(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "demo.sqlite")
 	if err := os.WriteFile(path+".simulator", nil, 0o600); err != nil {
@@ -60,11 +62,11 @@ func TestClaimReusesTheFileACrashLeft(t *testing.T) {
 	release()
 }
 
-// TestClaimWhileTheHolderLetsGo provokes the race of removing a lock file: B opens the
-// file, the holder A removes it and lets go, then B locks the file it opened. B must not
-// count that as the claim (C, opening the path afresh, would get a lock too): it claims
-// the file at the path, and C is refused.
-func TestClaimWhileTheHolderLetsGo(t *testing.T) {
+// TestSimulatorClaimWhileTheHolderLetsGo provokes the race of removing a lock file: B
+// opens the file, the holder A removes it and lets go, then B locks the file it opened. B
+// must not count that as the claim (C, opening the path afresh, would get a lock too): it
+// claims the file at the path, and C is refused.
+func TestSimulatorClaimWhileTheHolderLetsGo(t *testing.T) {
 	t.Parallel()
 	lockPath := filepath.Join(t.TempDir(), "demo.sqlite.simulator")
 	releaseA, ok, err := claim(lockPath, claimHooks{})
@@ -85,9 +87,9 @@ func TestClaimWhileTheHolderLetsGo(t *testing.T) {
 	}
 }
 
-// TestClaimDuringARelease claims while the holder lets go, between its two steps: the
-// claimant gets the claim, and a third is refused.
-func TestClaimDuringARelease(t *testing.T) {
+// TestSimulatorClaimDuringARelease claims while the holder lets go, between its two
+// steps: the claimant gets the claim, and a third is refused.
+func TestSimulatorClaimDuringARelease(t *testing.T) {
 	t.Parallel()
 	lockPath := filepath.Join(t.TempDir(), "demo.sqlite.simulator")
 	var releaseB func()
@@ -113,9 +115,10 @@ func TestClaimDuringARelease(t *testing.T) {
 	}
 }
 
-// TestClaimIsExclusiveUnderContention claims and releases from many goroutines at once
-// (each claim is its own open file, as another process's would be): never two holders.
-func TestClaimIsExclusiveUnderContention(t *testing.T) {
+// TestSimulatorClaimIsExclusiveUnderContention claims and releases from many goroutines
+// at once (each claim is its own open file, as another process's would be): never two
+// holders.
+func TestSimulatorClaimIsExclusiveUnderContention(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "demo.sqlite")
 	var holders, claims atomic.Int64

@@ -128,13 +128,13 @@ func TestSimulatorTakesOverRunningRuns(t *testing.T) {
 	}
 }
 
-// TestRestartFailsTheRunsAPreviousProcessLeft restarts the simulator twice. The runs a
-// stopped simulator started by hand have no worker left: each is marked failed as
+// TestSimulatorRestartFailsTheRunsAPreviousProcessLeft restarts the simulator twice. The
+// runs a stopped simulator started by hand have no worker left: each is marked failed as
 // cleanup_stale_syncs marks a dead worker's row (end_time the time of marking, the
-// cleanup's suffix) at the first look after it has run for over 30 minutes: at once
-// after a long stop, half an hour after its start after a short one. The fill's stale
-// row, a dead worker's of the history, still waits for the nightly cleanup.
-func TestRestartFailsTheRunsAPreviousProcessLeft(t *testing.T) {
+// cleanup's suffix) at the first look after it has run for over 30 minutes: at once after
+// a long stop, half an hour after its start after a short one. The fill's stale row, a
+// dead worker's of the history, still waits for the nightly cleanup.
+func TestSimulatorRestartFailsTheRunsAPreviousProcessLeft(t *testing.T) {
 	t.Parallel()
 	db := openDB(t)
 	start := now // 10:30, far from the nightly cleanup at 03:30
@@ -270,9 +270,9 @@ func TestSimulatorCleansUpAtNight(t *testing.T) {
 	}
 }
 
-// TestRunStopsWithItsContext runs the simulator on a fake clock: it looks at once, again
-// when its interval has passed, and returns when its context ends.
-func TestRunStopsWithItsContext(t *testing.T) {
+// TestSimulatorRunStopsWithItsContext runs the simulator on a fake clock: it looks at
+// once, again when its interval has passed, and returns when its context ends.
+func TestSimulatorRunStopsWithItsContext(t *testing.T) {
 	t.Parallel()
 	db := openDB(t)
 	if _, err := demo.Prepare(ctx(t), db, now); err != nil {
