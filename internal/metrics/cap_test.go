@@ -51,7 +51,7 @@ func capped() dashboard.Snapshot {
 func TestPastTheCapEntitiesCountUnderOther(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, metrics.Config{MaxEntities: 4})
-	r.snapshots.Publish(capped())
+	r.exporter.Update(capped())
 	got := samples(t, scrape(t, r.exporter.Handler()), false)
 	entitySeries := map[string]float64{}
 	for k, v := range got {
@@ -94,7 +94,7 @@ func TestPastTheCapEntitiesCountUnderOther(t *testing.T) {
 	}
 
 	// The next snapshot is still over the cap: not logged again.
-	r.snapshots.Publish(capped())
+	r.exporter.Update(capped())
 	scrape(t, r.exporter.Handler())
 	if n := strings.Count(r.logs.String(), "counted under sync_type"); n != 1 {
 		t.Errorf("logged the cap %d times after two snapshots, want once", n)
@@ -104,7 +104,7 @@ func TestPastTheCapEntitiesCountUnderOther(t *testing.T) {
 func TestAtTheCapNothingIsFolded(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, metrics.Config{MaxEntities: 7})
-	r.snapshots.Publish(capped())
+	r.exporter.Update(capped())
 	got := samples(t, scrape(t, r.exporter.Handler()), false)
 	pairs := map[string]bool{}
 	for k := range got {

@@ -27,7 +27,7 @@ import (
 // T0 is the moment the hand-made snapshots are computed at.
 var T0 = time.Date(2025, time.October, 9, 10, 30, 0, 0, time.UTC)
 
-// rig is an exporter over a feed of snapshots the test publishes.
+// rig is an exporter whose snapshots the test hands it (Update), or publishes (Run).
 type rig struct {
 	snapshots *feed.Feed[dashboard.Snapshot]
 	clock     *clock.Fake
@@ -44,7 +44,6 @@ func newRig(t testing.TB, cfg metrics.Config) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(e.Close)
 	r.exporter = e
 	return r
 }

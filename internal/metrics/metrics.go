@@ -4,23 +4,29 @@
 // syncwatch's own refreshes, in Prometheus' text format through the ecosystem's own
 // library. docs/metrics.md is the contract: every name, label and meaning.
 //
-// A scrape reads memory only. The exporter subscribes to the dashboard's snapshots and
-// turns the newest one into constant metrics once, at the first scrape that sees it;
-// every scrape until the next snapshot sends the same metrics, plus the age of the
-// figures measured at that moment. A hundred scrapers cost the warehouse nothing: they
-// never reach the store.
+// A scrape reads memory only. The exporter follows the dashboard's snapshots and turns
+// each into constant metrics, encoded, once, in the background (Run). Every scrape until
+// the next snapshot copies those bytes, and adds what is measured at that moment (the age of the figures, the alerts engine's counts, the Go
+// runtime and the process). A hundred scrapers cost the warehouse nothing: they never
+// reach the store, and a scrape costs the same whatever the number of entities.
 package metrics
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/syncwatch/syncwatch/internal/clock"
 	"github.com/syncwatch/syncwatch/internal/dashboard"
@@ -46,7 +52,7 @@ type AlertSource interface {
 
 // Config is what the exporter needs.
 type Config struct {
-	// Snapshots is the source of the figures and the health; required.
+	// Snapshots is the source of the figures and the health, followed by Run; required.
 	Snapshots Snapshots
 	// Alerts, when set, adds the alert metrics.
 	Alerts AlertSource
@@ -59,14 +65,25 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Exporter serves the metrics. Close it when done; it runs no goroutine of its own.
+// Exporter serves the metrics. Run keeps them up to date.
 type Exporter struct {
-	collector *collector
-	handler   http.Handler
+	cfg   Config
+	descs descs
+	// runtime gathers the library's Go and process collectors.
+	runtime *prometheus.Registry
+	// sub follows the snapshots from New on, so that Run misses none published since.
+	sub *feed.Subscription[dashboard.Snapshot]
+	// exposed is the exposition of the newest snapshot; nil before the first.
+	exposed atomic.Pointer[exposition]
+
+	// mu serializes Update.
+	mu sync.Mutex
+	// capLogged is set once the cap on entities has been logged.
+	capLogged bool
 }
 
-// New builds an exporter on a registry of its own: syncwatch's collector, and the Go and
-// process collectors of the library.
+// New builds an exporter: syncwatch's metrics, and the library's Go and process
+// collectors, on registries of its own.
 func New(cfg Config) (*Exporter, error) {
 	if cfg.Snapshots == nil {
 		return nil, errors.New("metrics: no snapshots to serve")
@@ -81,36 +98,107 @@ func New(cfg Config) (*Exporter, error) {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	cfg.Clock = clock.OrReal(cfg.Clock)
-
-	c := newCollector(cfg)
-	reg := prometheus.NewRegistry()
-	for _, col := range []prometheus.Collector{
-		c,
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	} {
-		if err := reg.Register(col); err != nil {
-			c.close()
-			return nil, fmt.Errorf("metrics: register: %w", err)
-		}
+	runtime := prometheus.NewRegistry()
+	if err := runtime.Register(collectors.NewGoCollector()); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog: errorLog{cfg.Logger},
-		// Counts scrape errors as promhttp_metric_handler_errors_total; there should be none.
-		Registry: reg,
-	})
-	return &Exporter{collector: c, handler: h}, nil
+	if err := runtime.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	return &Exporter{cfg: cfg, descs: newDescs(), runtime: runtime, sub: cfg.Snapshots.Subscribe()}, nil
 }
 
-// Handler serves GET /metrics in the format the scraper asks for (Prometheus' text
-// format by default), compressed when it accepts that.
-func (e *Exporter) Handler() http.Handler { return e.handler }
+// Run follows the snapshots published since New, and Updates the metrics with each,
+// until ctx ends or the snapshots do (the dashboard's Run has returned); then it stops
+// following them. Building is done here, once per snapshot, so that no scrape waits for
+// it; a snapshot that arrives while the previous one is being built replaces any other
+// waiting, as the feed does. Call it once.
+func (e *Exporter) Run(ctx context.Context) {
+	defer e.sub.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case s, ok := <-e.sub.C():
+			if !ok {
+				return
+			}
+			e.Update(s)
+		}
+	}
+}
 
-// Close stops following the snapshots; scrapes afterwards serve the last one seen.
-// Closing twice is harmless.
-func (e *Exporter) Close() { e.collector.close() }
+// Update makes s the snapshot the metrics are served from. Run calls it; tests may too.
+func (e *Exporter) Update(s dashboard.Snapshot) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.exposed.Store(e.expose(s))
+}
 
-// errorLog passes promhttp's errors to the logger.
-type errorLog struct{ l *slog.Logger }
+// Handler serves GET /metrics in Prometheus' text format (version 0.0.4), which every
+// scraper reads, uncompressed: the metrics of a snapshot are encoded once, and a scrape
+// copies them (see docs/performance.md).
+func (e *Exporter) Handler() http.Handler { return http.HandlerFunc(e.serve) }
 
-func (e errorLog) Println(v ...any) { e.l.Error("metrics scrape", "error", fmt.Sprint(v...)) }
+func (e *Exporter) serve(w http.ResponseWriter, r *http.Request) {
+	var families []encodedFamily
+	live := liveCollector{descs: e.descs, now: e.cfg.Clock.Now(), alerts: e.cfg.Alerts}
+	if x := e.exposed.Load(); x != nil {
+		families, live.figuresAt = x.families, x.figuresAt
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(live)
+	mfs, err := prometheus.Gatherers{e.runtime, reg}.Gather()
+	if err != nil {
+		// What could be gathered is served: the figures are not lost to, say, a process
+		// collector that cannot read /proc.
+		e.cfg.Logger.Error("metrics scrape", "error", err)
+	}
+	families = mergeFamilies(families, encodeFamilies(mfs, e.cfg.Logger))
+	size := 0
+	for _, f := range families {
+		size += len(f.text)
+	}
+	h := w.Header()
+	h.Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
+	h.Set("Content-Length", strconv.Itoa(size))
+	h.Set("Cache-Control", "no-store")
+	for _, f := range families {
+		if _, err := w.Write(f.text); err != nil {
+			return // the scraper went away
+		}
+	}
+}
+
+// encodedFamily is one metric family in the text format.
+type encodedFamily struct {
+	name string
+	text []byte
+}
+
+// encodeFamilies encodes gathered families, sorted by name as Gather returns them.
+func encodeFamilies(mfs []*dto.MetricFamily, logger *slog.Logger) []encodedFamily {
+	out := make([]encodedFamily, 0, len(mfs))
+	for _, mf := range mfs {
+		var buf bytes.Buffer
+		if _, err := expfmt.MetricFamilyToText(&buf, mf); err != nil {
+			logger.Error("metrics: encode", "metric", mf.GetName(), "error", err)
+			continue
+		}
+		out = append(out, encodedFamily{name: mf.GetName(), text: buf.Bytes()})
+	}
+	return out
+}
+
+// mergeFamilies merges two lists sorted by name, whose names differ, into one.
+func mergeFamilies(a, b []encodedFamily) []encodedFamily {
+	out := make([]encodedFamily, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if a[0].name < b[0].name {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}

@@ -3,13 +3,11 @@ package metrics
 import (
 	"cmp"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/syncwatch/syncwatch/internal/dashboard"
-	"github.com/syncwatch/syncwatch/internal/feed"
 	"github.com/syncwatch/syncwatch/internal/health"
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
@@ -64,92 +62,99 @@ func newDescs() descs {
 	}
 }
 
-func (d descs) all() []*prometheus.Desc {
+// snapshot lists the metrics made from a snapshot; the others are measured at the scrape
+// (see liveCollector).
+func (d descs) snapshot() []*prometheus.Desc {
 	return []*prometheus.Desc{
 		d.lastSuccess, d.lastRunStart, d.lastDuration, d.lastRecords, d.consecutiveFailures,
 		d.running, d.stuck, d.runs24h, d.nextRun, d.overdue,
 		d.componentUp, d.componentStatus, d.celeryWorkers, d.queueLength,
-		d.figuresAge, d.refreshDuration, d.refreshFailures, d.alertsFiring, d.notifications,
+		d.refreshDuration, d.refreshFailures,
 	}
 }
 
-// collector turns the newest snapshot into metrics. It reads its subscription only when
-// scraped, so it needs no goroutine: the subscription holds the newest snapshot until
-// then, and the dashboard never waits for it.
-type collector struct {
-	cfg   Config
-	descs descs
-	sub   *feed.Subscription[dashboard.Snapshot]
-
-	mu sync.Mutex
-	// built are the metrics of the newest snapshot seen, all but the figures' age.
-	built []prometheus.Metric
-	// figuresAt is when the figures served were computed; zero when there are none.
+// exposition is one snapshot's metrics, encoded once for every scrape until the next.
+type exposition struct {
+	families []encodedFamily
+	// figuresAt is when the figures were computed; zero when there are none.
 	figuresAt time.Time
-	// capLogged is set once the cap on entities has been logged.
-	capLogged bool
 }
 
-func newCollector(cfg Config) *collector {
-	return &collector{cfg: cfg, descs: newDescs(), sub: cfg.Snapshots.Subscribe()}
+// expose builds and encodes the metrics of a snapshot. Calls are serialized by the
+// caller (Exporter.Update).
+func (e *Exporter) expose(s dashboard.Snapshot) *exposition {
+	x := &exposition{}
+	if s.HasFigures {
+		x.figuresAt = s.Meta.Timestamp
+	}
+	// A registry of its own checks the metrics against their descriptions, sorts them
+	// and turns them into families, as for any scrape.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(constCollector{descs: e.descs.snapshot(), metrics: e.build(s)})
+	mfs, err := reg.Gather()
+	if err != nil {
+		// A bug: a label value the cleaning let through, a duplicate series. The rest is
+		// still served.
+		e.cfg.Logger.Error("metrics: a snapshot's metrics are inconsistent", "error", err)
+	}
+	x.families = encodeFamilies(mfs, e.cfg.Logger)
+	return x
 }
 
-func (c *collector) close() { c.sub.Close() }
+// constCollector collects metrics made in advance.
+type constCollector struct {
+	descs   []*prometheus.Desc
+	metrics []prometheus.Metric
+}
 
-// Describe implements prometheus.Collector.
-func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range c.descs.all() {
+func (c constCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.descs {
 		ch <- d
 	}
 }
 
-// Collect implements prometheus.Collector: the metrics of the newest snapshot, the age of
-// its figures now, and the alerts engine's counts.
-func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	built, figuresAt := c.current()
-	for _, m := range built {
+func (c constCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range c.metrics {
 		ch <- m
 	}
-	if !figuresAt.IsZero() {
-		age := max(c.cfg.Clock.Now().Sub(figuresAt), 0)
-		ch <- prometheus.MustNewConstMetric(c.descs.figuresAge, prometheus.GaugeValue, age.Seconds())
-	}
-	if c.cfg.Alerts != nil {
-		c.collectAlerts(ch)
-	}
 }
 
-// current returns the metrics of the newest snapshot, building them if it is new.
-func (c *collector) current() ([]prometheus.Metric, time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	select {
-	case s, ok := <-c.sub.C():
-		if ok {
-			c.built, c.figuresAt = c.build(s), time.Time{}
-			if s.HasFigures {
-				c.figuresAt = s.Meta.Timestamp
-			}
-		}
-	default:
-	}
-	return c.built, c.figuresAt
+// liveCollector collects what is measured at the scrape: the age of the figures served,
+// and the alerts engine's counts.
+type liveCollector struct {
+	descs     descs
+	figuresAt time.Time
+	now       time.Time
+	alerts    AlertSource
 }
 
-func (c *collector) collectAlerts(ch chan<- prometheus.Metric) {
-	for name, n := range c.cfg.Alerts.FiringByName() {
-		ch <- c.gauge(c.descs.alertsFiring, float64(n), name)
+func (c liveCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.descs.figuresAge
+	ch <- c.descs.alertsFiring
+	ch <- c.descs.notifications
+}
+
+func (c liveCollector) Collect(ch chan<- prometheus.Metric) {
+	if !c.figuresAt.IsZero() {
+		age := max(c.now.Sub(c.figuresAt), 0)
+		ch <- gauge(c.descs.figuresAge, age.Seconds())
 	}
-	for channel, results := range c.cfg.Alerts.NotificationTotals() {
+	if c.alerts == nil {
+		return
+	}
+	for name, n := range c.alerts.FiringByName() {
+		ch <- gauge(c.descs.alertsFiring, float64(n), name)
+	}
+	for channel, results := range c.alerts.NotificationTotals() {
 		for result, n := range results {
-			ch <- c.metric(c.descs.notifications, prometheus.CounterValue, float64(n), channel, result)
+			ch <- metric(c.descs.notifications, prometheus.CounterValue, float64(n), channel, result)
 		}
 	}
 }
 
 // build makes the metrics of one snapshot.
-func (c *collector) build(s dashboard.Snapshot) []prometheus.Metric {
-	b := builder{c: c}
+func (e *Exporter) build(s dashboard.Snapshot) []prometheus.Metric {
+	b := builder{e: e}
 	if s.HasFigures {
 		b.figures(s)
 	}
@@ -160,18 +165,18 @@ func (c *collector) build(s dashboard.Snapshot) []prometheus.Metric {
 
 // builder accumulates the metrics of one snapshot.
 type builder struct {
-	c   *collector
+	e   *Exporter
 	out []prometheus.Metric
 }
 
 func (b *builder) add(m prometheus.Metric) { b.out = append(b.out, m) }
 
 func (b *builder) gauge(d *prometheus.Desc, v float64, labels ...string) {
-	b.add(b.c.gauge(d, v, labels...))
+	b.add(gauge(d, v, labels...))
 }
 
 func (b *builder) figures(s dashboard.Snapshot) {
-	d := b.c.descs
+	d := b.e.descs
 	// Every CRM of the CRM table, and any other that finished runs in 24 hours, has its
 	// counts, 0 included, so that a rule on them resolves when they drop to none.
 	runs := make(map[string]dashboard.CRMOutcomes, len(s.CRMs))
@@ -200,9 +205,9 @@ func (b *builder) figures(s dashboard.Snapshot) {
 		b.gauge(d.runs24h, float64(o.Partial), source, syncs.StatusPartial)
 	}
 
-	groups, folded := groupEntities(s, b.c.cfg.MaxEntities)
+	groups, folded := groupEntities(s, b.e.cfg.MaxEntities)
 	if folded > 0 {
-		b.c.logCap(folded)
+		b.e.logCap(folded)
 	}
 	for _, g := range groups {
 		b.entity(g)
@@ -211,7 +216,7 @@ func (b *builder) figures(s dashboard.Snapshot) {
 
 // entity adds the series of one (crm, sync_type) label pair.
 func (b *builder) entity(g *group) {
-	d := b.c.descs
+	d := b.e.descs
 	crm, syncType := g.key.crm, g.key.syncType
 	if len(g.entities) > 0 {
 		var lastStart time.Time
@@ -301,7 +306,7 @@ var components = []struct {
 var statuses = []health.Status{health.StatusHealthy, health.StatusDegraded, health.StatusUnhealthy}
 
 func (b *builder) health(r health.Report) {
-	d := b.c.descs
+	d := b.e.descs
 	for _, comp := range components {
 		ch := comp.check(r)
 		if !checked(ch) {
@@ -340,7 +345,7 @@ func checked(c health.Check) bool {
 }
 
 func (b *builder) refreshes(r dashboard.RefreshStats) {
-	d := b.c.descs
+	d := b.e.descs
 	buckets := make(map[float64]uint64, len(r.Buckets))
 	for _, bk := range r.Buckets {
 		buckets[bk.UpTo.Seconds()] = bk.Count
@@ -350,16 +355,16 @@ func (b *builder) refreshes(r dashboard.RefreshStats) {
 		h = prometheus.NewInvalidMetric(d.refreshDuration, err)
 	}
 	b.add(h)
-	b.add(b.c.metric(d.refreshFailures, prometheus.CounterValue, float64(r.Failed)))
+	b.add(metric(d.refreshFailures, prometheus.CounterValue, float64(r.Failed)))
 }
 
-func (c *collector) gauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
-	return c.metric(d, prometheus.GaugeValue, v, labels...)
+func gauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+	return metric(d, prometheus.GaugeValue, v, labels...)
 }
 
 // metric makes a constant metric. Label values are cleaned first (see label), so an
-// error here is a bug; it fails the scrape, loudly, rather than hide a series.
-func (c *collector) metric(d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) prometheus.Metric {
+// error here is a bug, logged when the metrics are gathered.
+func metric(d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) prometheus.Metric {
 	for i := range labels {
 		labels[i] = label(labels[i])
 	}
@@ -371,13 +376,13 @@ func (c *collector) metric(d *prometheus.Desc, t prometheus.ValueType, v float64
 }
 
 // logCap says once per process that the cap on entities was reached.
-func (c *collector) logCap(folded int) {
-	if c.capLogged {
+func (e *Exporter) logCap(folded int) {
+	if e.capLogged {
 		return
 	}
-	c.capLogged = true
-	c.cfg.Logger.Warn("metrics: more entities than the cap; the rest are counted under sync_type=\"other\" of their CRM",
-		"cap", c.cfg.MaxEntities, "folded", folded)
+	e.capLogged = true
+	e.cfg.Logger.Warn("metrics: more entities than the cap; the rest are counted under sync_type=\"other\" of their CRM",
+		"cap", e.cfg.MaxEntities, "folded", folded)
 }
 
 // label is a label value as the API shows the same text: valid UTF-8, without control
