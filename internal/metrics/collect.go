@@ -19,7 +19,7 @@ type descs struct {
 	running, stuck, runs24h                                                   *prometheus.Desc
 	nextRun, overdue                                                          *prometheus.Desc
 	componentUp, componentStatus, celeryWorkers, queueLength                  *prometheus.Desc
-	figuresAge, refreshDuration, refreshFailures                              *prometheus.Desc
+	figuresAge, refreshDuration, refreshFailures, refreshInterval             *prometheus.Desc
 	alertsFiring, notifications                                               *prometheus.Desc
 }
 
@@ -56,6 +56,7 @@ func newDescs() descs {
 			"Age of the figures served: now minus the moment they were computed."),
 		refreshDuration: d("refresh_duration_seconds", "Duration of one computation of the figures."),
 		refreshFailures: d("refresh_failures_total", "Computations of the figures that failed."),
+		refreshInterval: d("refresh_interval_seconds", "How often the figures are recomputed (--refresh)."),
 		alertsFiring:    d("alerts_firing", "Alerts firing now, by alert name.", "alertname"),
 		notifications: d("notifications_total",
 			"Notifications sent since syncwatch started, by channel and result.", "channel", "result"),
@@ -69,7 +70,7 @@ func (d descs) snapshot() []*prometheus.Desc {
 		d.lastSuccess, d.lastRunStart, d.lastDuration, d.lastRecords, d.consecutiveFailures,
 		d.running, d.stuck, d.runs24h, d.nextRun, d.overdue,
 		d.componentUp, d.componentStatus, d.celeryWorkers, d.queueLength,
-		d.refreshDuration, d.refreshFailures,
+		d.refreshDuration, d.refreshFailures, d.refreshInterval,
 	}
 }
 
@@ -160,6 +161,9 @@ func (e *Exporter) build(s dashboard.Snapshot) []prometheus.Metric {
 	}
 	b.health(s.Health.Report)
 	b.refreshes(s.Refreshes)
+	if s.RefreshInterval > 0 {
+		b.gauge(b.e.descs.refreshInterval, s.RefreshInterval.Seconds())
+	}
 	return b.out
 }
 

@@ -161,6 +161,7 @@ func fixtureWant() map[string]float64 {
 		`syncwatch_refresh_duration_seconds_sum`:               1.5,
 		`syncwatch_refresh_duration_seconds_count`:             4,
 		`syncwatch_refresh_failures_total`:                     1,
+		`syncwatch_refresh_interval_seconds`:                   30,
 	}
 }
 
@@ -191,6 +192,7 @@ func TestEveryMetricMeansWhatTheContractSays(t *testing.T) {
 		"syncwatch_figures_age_seconds":                   "gauge",
 		"syncwatch_refresh_duration_seconds":              "histogram",
 		"syncwatch_refresh_failures_total":                "counter",
+		"syncwatch_refresh_interval_seconds":              "gauge",
 	}
 	if diff := cmp.Diff(wantTypes, types(t, body)); diff != "" {
 		t.Errorf("types (-want +got):\n%s", diff)
@@ -231,6 +233,7 @@ func TestNothingIsMadeUpBeforeItIsKnown(t *testing.T) {
 			`syncwatch_refresh_duration_seconds_count`,
 			`syncwatch_refresh_duration_seconds_sum`,
 			`syncwatch_refresh_failures_total`,
+			`syncwatch_refresh_interval_seconds`,
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("series (-want +got):\n%s", diff)
