@@ -50,22 +50,22 @@ func metricsFixture(t *testing.T) (*pgtest.DB, map[string]float64) {
 
 	unix := func(d time.Duration) float64 { return float64(at(d).Unix()) }
 	return db, map[string]float64{
-		`syncwatch_sync_last_success_timestamp_seconds{crm="hubspot",sync_type="contacts"}`:     unix(-28 * time.Minute),
-		`syncwatch_sync_last_success_timestamp_seconds{crm="genius",sync_type="appointments"}`:  unix(-5*time.Hour + time.Minute),
+		`syncwatch_sync_last_success_timestamp_seconds{crm="hubspot",sync_type="contacts"}`:      unix(-28 * time.Minute),
+		`syncwatch_sync_last_success_timestamp_seconds{crm="genius",sync_type="appointments"}`:   unix(-5*time.Hour + time.Minute),
 		`syncwatch_sync_last_run_start_timestamp_seconds{crm="genius",sync_type="appointments"}`: unix(-2 * time.Hour),
-		`syncwatch_sync_last_records_processed{crm="hubspot",sync_type="contacts"}`:             1523,
-		`syncwatch_sync_last_duration_seconds{crm="hubspot",sync_type="contacts"}`:              120,
-		`syncwatch_sync_consecutive_failures{crm="genius",sync_type="appointments"}`:            3,
-		`syncwatch_sync_consecutive_failures{crm="hubspot",sync_type="contacts"}`:               0,
-		`syncwatch_sync_running{crm="salesrabbit"}`:                                             1,
-		`syncwatch_sync_stuck{crm="salesrabbit"}`:                                               1,
-		`syncwatch_sync_stuck{crm="hubspot"}`:                                                   0,
-		`syncwatch_sync_runs_24h{crm="genius",status="failed"}`:                                 3,
-		`syncwatch_sync_runs_24h{crm="genius",status="success"}`:                                1,
-		`syncwatch_schedule_next_run_timestamp_seconds{crm="hubspot",sync_type="contacts"}`:     unix(50 * time.Minute),
-		`syncwatch_schedule_overdue{crm="genius",sync_type="appointments"}`:                     1,
-		`syncwatch_schedule_overdue{crm="hubspot",sync_type="contacts"}`:                        0,
-		`syncwatch_component_up{component="database"}`:                                          1,
+		`syncwatch_sync_last_records_processed{crm="hubspot",sync_type="contacts"}`:              1523,
+		`syncwatch_sync_last_duration_seconds{crm="hubspot",sync_type="contacts"}`:               120,
+		`syncwatch_sync_consecutive_failures{crm="genius",sync_type="appointments"}`:             3,
+		`syncwatch_sync_consecutive_failures{crm="hubspot",sync_type="contacts"}`:                0,
+		`syncwatch_sync_running{crm="salesrabbit"}`:                                              1,
+		`syncwatch_sync_stuck{crm="salesrabbit"}`:                                                1,
+		`syncwatch_sync_stuck{crm="hubspot"}`:                                                    0,
+		`syncwatch_sync_runs_24h{crm="genius",status="failed"}`:                                  3,
+		`syncwatch_sync_runs_24h{crm="genius",status="success"}`:                                 1,
+		`syncwatch_schedule_next_run_timestamp_seconds{crm="hubspot",sync_type="contacts"}`:      unix(50 * time.Minute),
+		`syncwatch_schedule_overdue{crm="genius",sync_type="appointments"}`:                      1,
+		`syncwatch_schedule_overdue{crm="hubspot",sync_type="contacts"}`:                         0,
+		`syncwatch_component_up{component="database"}`:                                           1,
 	}
 }
 
@@ -176,4 +176,3 @@ func docsPath(t *testing.T, name string) string {
 	}
 	return p
 }
-
