@@ -82,6 +82,7 @@ func Run(t *testing.T, h Harness) {
 		{"schedules give each crm its next run and mark missed runs overdue", schedulesNextAndOverdue},
 		{"hostile text in every column comes out clean, masked and cut", hostileText},
 		{"every figure agrees with a literal reading of the contract on random rows", randomAgreement},
+		{"every number is the shortest decimal of its exact value", shortNumbers},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
