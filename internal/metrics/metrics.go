@@ -6,9 +6,10 @@
 //
 // A scrape reads memory only. The exporter follows the dashboard's snapshots and turns
 // each into constant metrics, encoded, once, in the background (Run). Every scrape until
-// the next snapshot copies those bytes, and adds what is measured at that moment (the age of the figures, the alerts engine's counts, the Go
-// runtime and the process). A hundred scrapers cost the warehouse nothing: they never
-// reach the store, and a scrape costs the same whatever the number of entities.
+// the next snapshot copies those bytes, and adds what is measured at that moment (the
+// age of the figures, the alerts engine's counts, the Go runtime and the process). A
+// hundred scrapers cost the warehouse nothing: they never reach the store; and a scrape
+// builds nothing, whatever the number of entities.
 package metrics
 
 import (
