@@ -43,14 +43,20 @@ func large(n int) dashboard.Snapshot {
 }
 
 // BenchmarkScrape500Entities is one scrape of 500 entities, each with a schedule, as
-// Prometheus asks for it: what a scraper waits for.
-func BenchmarkScrape500Entities(b *testing.B) {
+// Prometheus asks for it (compressed): what a scraper waits for.
+func BenchmarkScrape500Entities(b *testing.B) { benchmarkScrape(b, "gzip") }
+
+// BenchmarkScrape500EntitiesUncompressed is the same scrape for a scraper that does not
+// accept gzip.
+func BenchmarkScrape500EntitiesUncompressed(b *testing.B) { benchmarkScrape(b, "") }
+
+func benchmarkScrape(b *testing.B, acceptEncoding string) {
 	r := newRig(b, metrics.Config{})
 	r.exporter.Update(large(metrics.DefaultMaxEntities))
 	h := r.exporter.Handler()
 	req := httptest.NewRequest("GET", "/metrics", nil)
 	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1")
-	req.Header.Set("Accept-Encoding", "gzip")
+	req.Header.Set("Accept-Encoding", acceptEncoding)
 	var size int
 	for b.Loop() {
 		rec := httptest.NewRecorder()

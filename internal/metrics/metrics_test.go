@@ -1,9 +1,13 @@
 package metrics_test
 
 import (
+	"compress/gzip"
 	"context"
+	"io"
 	"maps"
+	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -404,5 +408,51 @@ func TestNewRejectsABadConfig(t *testing.T) {
 	}
 	if _, err := metrics.New(metrics.Config{Snapshots: &feed.Feed[dashboard.Snapshot]{}, MaxEntities: -1}); err == nil {
 		t.Error("no error with a negative cap")
+	}
+}
+
+func TestScrapesAreCompressedWhenTheScraperAcceptsIt(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, metrics.Config{})
+	r.exporter.Update(fixture())
+	plain := samples(t, scrape(t, r.exporter.Handler()), false)
+	cases := []struct {
+		acceptEncoding string
+		gzip           bool
+	}{
+		{"gzip", true},
+		{"identity, gzip;q=0.5", true},
+		{"GZIP ; q=1", true},
+		{"br, deflate", false},
+		{"gzip;q=0", false},
+		{"", false},
+	}
+	for _, c := range cases {
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		if c.acceptEncoding != "" {
+			req.Header.Set("Accept-Encoding", c.acceptEncoding)
+		}
+		rec := httptest.NewRecorder()
+		r.exporter.Handler().ServeHTTP(rec, req)
+		got := rec.Header().Get("Content-Encoding") == "gzip"
+		if got != c.gzip {
+			t.Errorf("Accept-Encoding %q: compressed %v, want %v", c.acceptEncoding, got, c.gzip)
+			continue
+		}
+		body := rec.Body.Bytes()
+		if got {
+			zr, err := gzip.NewReader(rec.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body, err = io.ReadAll(zr); err != nil {
+				t.Fatalf("Accept-Encoding %q: %v", c.acceptEncoding, err)
+			}
+		} else if cl := rec.Header().Get("Content-Length"); cl != strconv.Itoa(len(body)) {
+			t.Errorf("Content-Length %q for %d bytes", cl, len(body))
+		}
+		if diff := cmp.Diff(plain, samples(t, body, false)); diff != "" {
+			t.Errorf("Accept-Encoding %q: series differ (-plain +got):\n%s", c.acceptEncoding, diff)
+		}
 	}
 }
