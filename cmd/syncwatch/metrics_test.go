@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -148,6 +149,49 @@ func TestPrometheusScrapesSyncwatch(t *testing.T) {
 	if got, err := prom.Query(t.Context(), `ALERTS{alertname=~"workers_down|warehouse_unreachable|sync_stale"}`); err != nil || len(got) != 0 {
 		t.Errorf("unexpected alerts: %v %v", got, err)
 	}
+
+	// Every query of the Grafana dashboard is valid PromQL on these series; those of the
+	// sync figures (filtered by the CRM variable) have data.
+	variables := strings.NewReplacer("$crm", ".*", "$__rate_interval", "1m")
+	for _, expr := range grafanaQueries(t) {
+		q := variables.Replace(expr)
+		if !strings.Contains(expr, "$crm") {
+			if _, err := prom.Query(t.Context(), q); err != nil {
+				t.Errorf("grafana-dashboard.json: %v", err)
+			}
+			continue
+		}
+		prom.WaitFor(t, q, func(got []servicetest.Sample) bool { return len(got) > 0 })
+	}
+}
+
+// grafanaQueries are the PromQL queries of docs/prometheus/grafana-dashboard.json.
+func grafanaQueries(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile(docsPath(t, "grafana-dashboard.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Panels []struct {
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range d.Panels {
+		for _, target := range p.Targets {
+			out = append(out, target.Expr)
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no queries in grafana-dashboard.json")
+	}
+	return out
 }
 
 // prometheusConfig is docs/prometheus/prometheus.yml with each key replaced by its value;

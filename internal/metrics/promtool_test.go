@@ -1,6 +1,7 @@
 package metrics_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -134,4 +135,87 @@ func read(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// grafanaDashboard is what the tests read of docs/prometheus/grafana-dashboard.json.
+type grafanaDashboard struct {
+	Inputs []struct {
+		Name     string `json:"name"`
+		PluginID string `json:"pluginId"`
+	} `json:"__inputs"`
+	UID           string `json:"uid"`
+	SchemaVersion int    `json:"schemaVersion"`
+	Templating    struct {
+		List []struct {
+			Name       string `json:"name"`
+			Definition string `json:"definition"`
+		} `json:"list"`
+	} `json:"templating"`
+	Panels []struct {
+		ID         int    `json:"id"`
+		Title      string `json:"title"`
+		Datasource struct {
+			UID string `json:"uid"`
+		} `json:"datasource"`
+		GridPos struct{ H, W, X, Y int } `json:"gridPos"`
+		Targets []struct {
+			Expr       string `json:"expr"`
+			Datasource struct {
+				UID string `json:"uid"`
+			} `json:"datasource"`
+		} `json:"targets"`
+	} `json:"panels"`
+}
+
+// The Grafana dashboard is well formed, its panels do not overlap, and its queries use
+// only metrics syncwatch serves. (That each query is valid PromQL with data behind it is
+// checked against a real Prometheus in cmd/syncwatch's TestPrometheusScrapesSyncwatch.)
+func TestTheGrafanaDashboardUsesOnlyServedMetrics(t *testing.T) {
+	t.Parallel()
+	var d grafanaDashboard
+	dec := json.NewDecoder(strings.NewReader(read(t, "grafana-dashboard.json")))
+	if err := dec.Decode(&d); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	if d.UID == "" || d.SchemaVersion == 0 || len(d.Inputs) != 1 || d.Inputs[0].Name != "DS_PROMETHEUS" || d.Inputs[0].PluginID != "prometheus" {
+		t.Errorf("uid %q, schemaVersion %d, inputs %+v: want an importable dashboard with one Prometheus input", d.UID, d.SchemaVersion, d.Inputs)
+	}
+	served := servedNames(t)
+	var exprs []string
+	for _, v := range d.Templating.List {
+		exprs = append(exprs, v.Definition)
+	}
+	cells := map[[2]int]string{}
+	ids := map[int]bool{}
+	for _, p := range d.Panels {
+		if ids[p.ID] || p.ID == 0 {
+			t.Errorf("panel %q: id %d is not unique", p.Title, p.ID)
+		}
+		ids[p.ID] = true
+		if p.Datasource.UID != "${DS_PROMETHEUS}" || len(p.Targets) == 0 {
+			t.Errorf("panel %q: datasource %q, %d queries", p.Title, p.Datasource.UID, len(p.Targets))
+		}
+		if p.GridPos.X+p.GridPos.W > 24 || p.GridPos.W == 0 || p.GridPos.H == 0 {
+			t.Errorf("panel %q: gridPos %+v outside the 24 columns", p.Title, p.GridPos)
+		}
+		for x := p.GridPos.X; x < p.GridPos.X+p.GridPos.W; x++ {
+			for y := p.GridPos.Y; y < p.GridPos.Y+p.GridPos.H; y++ {
+				if other, ok := cells[[2]int{x, y}]; ok {
+					t.Fatalf("panels %q and %q overlap", other, p.Title)
+				}
+				cells[[2]int{x, y}] = p.Title
+			}
+		}
+		for _, target := range p.Targets {
+			if target.Datasource.UID != "${DS_PROMETHEUS}" {
+				t.Errorf("panel %q: a query on datasource %q", p.Title, target.Datasource.UID)
+			}
+			exprs = append(exprs, target.Expr)
+		}
+	}
+	for _, name := range metricNames(strings.Join(exprs, "\n")) {
+		if !served[name] {
+			t.Errorf("the dashboard uses %s, which syncwatch does not serve", name)
+		}
+	}
 }
