@@ -23,7 +23,8 @@ import (
 // fixture is a snapshot with a case of everything the metrics must get right: an entity
 // that succeeded, one whose latest finished run was partial while another runs, one that
 // never succeeded and keeps failing, a configured CRM that never ran, several schedules
-// of one entity (one disabled), an ended schedule, an overdue one, each health status.
+// of one entity (one disabled), an ended schedule, an overdue one beside one that is
+// not, each health status.
 func fixture() dashboard.Snapshot {
 	at := func(d time.Duration) time.Time { return T0.Add(d) }
 	return dashboard.Snapshot{
@@ -38,6 +39,7 @@ func fixture() dashboard.Snapshot {
 			}},
 			{Source: "genius", Running: 2, Stuck: 1, Schedules: []dashboard.ScheduleInfo{
 				{ModelName: "appointments", State: "scheduled", NextRun: ptr(at(-20 * time.Minute)), Due: true, Overdue: true},
+				{ModelName: "appointments", State: "scheduled", NextRun: ptr(at(40 * time.Minute))},
 			}},
 			{Source: "callrail", Status: "never"},
 		},
