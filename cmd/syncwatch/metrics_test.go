@@ -29,7 +29,8 @@ func metricsFixture(t *testing.T) (*pgtest.DB, map[string]float64) {
 	end := func(d time.Duration) *time.Time { return new(at(d)) }
 	msg := "HTTP 429: Too Many Requests"
 	db.Insert(t,
-		storetest.Row{CRMSource: "hubspot", SyncType: "contacts", Start: at(-30 * time.Minute), End: end(-28 * time.Minute), RecordsProcessed: 1523},
+		// hubspot/contacts: started 5 s after beat sent it, 10 minutes ago; two minutes long.
+		storetest.Row{CRMSource: "hubspot", SyncType: "contacts", Start: at(-10*time.Minute + 5*time.Second), End: end(-8*time.Minute + 5*time.Second), RecordsProcessed: 1523},
 		// genius/appointments: a success, then three failures, newest last.
 		storetest.Row{CRMSource: "genius", SyncType: "appointments", Start: at(-5 * time.Hour), End: end(-5*time.Hour + time.Minute), RecordsProcessed: 40},
 		storetest.Row{CRMSource: "genius", SyncType: "appointments", Status: "failed", Start: at(-4 * time.Hour), End: end(-4*time.Hour + time.Minute), ErrorMessage: &msg},
@@ -44,14 +45,14 @@ func metricsFixture(t *testing.T) (*pgtest.DB, map[string]float64) {
 			SourceKey: source, RecurrenceType: "interval", Every: &every, Period: &period, Enabled: true,
 			UpdatedAt: at(-30 * 24 * time.Hour), LastRunAt: &lastRun}
 	}
-	// Sent 10 minutes ago: next in 50 minutes.
+	// Sent 10 minutes ago, and its run started: next in 50 minutes, not overdue.
 	db.InsertSchedule(t, hourly("hubspot", "contacts", at(-10*time.Minute)))
 	// Sent 80 minutes ago: due 20 minutes ago, and no genius run started since: overdue.
 	db.InsertSchedule(t, hourly("genius", "appointments", at(-80*time.Minute)))
 
 	unix := func(d time.Duration) float64 { return float64(at(d).Unix()) }
 	return db, map[string]float64{
-		`syncwatch_sync_last_success_timestamp_seconds{crm="hubspot",sync_type="contacts"}`:      unix(-28 * time.Minute),
+		`syncwatch_sync_last_success_timestamp_seconds{crm="hubspot",sync_type="contacts"}`:      unix(-8*time.Minute + 5*time.Second),
 		`syncwatch_sync_last_success_timestamp_seconds{crm="genius",sync_type="appointments"}`:   unix(-5*time.Hour + time.Minute),
 		`syncwatch_sync_last_run_start_timestamp_seconds{crm="genius",sync_type="appointments"}`: unix(-2 * time.Hour),
 		`syncwatch_sync_last_records_processed{crm="hubspot",sync_type="contacts"}`:              1523,
