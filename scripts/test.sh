@@ -27,6 +27,7 @@ command -v node >/dev/null || missing+=(nodejs)     # the page's JavaScript unit
 /usr/bin/python3 -c 'import celery, redis' 2>/dev/null || missing+=(python3-celery python3-redis)
 command -v pgrep >/dev/null || missing+=(procps)    # the fault tests freeze PostgreSQL's processes
 command -v runuser >/dev/null || missing+=(util-linux)
+command -v systemd-analyze >/dev/null || missing+=(systemd) # checks docs/deploy/syncwatch.service
 command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus) # /metrics, the rules
 if [ ${#missing[@]} -gt 0 ]; then
 	[ "$(id -u)" = 0 ] && command -v apt-get >/dev/null ||

@@ -663,24 +663,72 @@ func TestAnEmptyDatabaseSaysWhatIsMissing(t *testing.T) {
 	}
 }
 
-// TestVersionSaysWhatWasBuilt builds syncwatch as a user does, in its git checkout, and
-// checks that version names the commit it was built from.
+// builtBinary builds syncwatch as a user does, in its git checkout (with VCS stamping),
+// once for the tests that need the real binary.
+var builtBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "syncwatch-bin-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "syncwatch")
+	if out, err := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+func binary(t *testing.T) string {
+	t.Helper()
+	bin, err := builtBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// TestVersionSaysWhatWasBuilt checks that version names the commit syncwatch was built
+// from.
 func TestVersionSaysWhatWasBuilt(t *testing.T) {
 	t.Parallel()
 	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
 	if err != nil {
 		t.Fatalf("git rev-parse HEAD: %v (the tests run in syncwatch's git checkout)", err)
 	}
-	bin := filepath.Join(t.TempDir(), "syncwatch")
-	build := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	out, err := exec.Command(bin, "--version").Output()
+	out, err := exec.Command(binary(t), "--version").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := "revision " + strings.TrimSpace(string(head)); !strings.Contains(string(out), want) {
 		t.Errorf("--version printed %q, want it to name %s", out, want)
+	}
+}
+
+// TestSystemdUnitVerifies checks docs/deploy/syncwatch.service with systemd's own
+// checker, pointed at a real binary: every directive must be one this systemd knows.
+func TestSystemdUnitVerifies(t *testing.T) {
+	t.Parallel()
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Fatal("systemd-analyze not found: install systemd (scripts/test.sh does)")
+	}
+	unit, err := os.ReadFile("../../docs/deploy/syncwatch.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(unit, []byte("ExecStart=/usr/local/bin/syncwatch serve")) {
+		t.Fatal("the unit no longer starts /usr/local/bin/syncwatch serve")
+	}
+	for _, want := range []string{"DynamicUser=yes", "EnvironmentFile=", "Restart=on-failure"} {
+		if !bytes.Contains(unit, []byte(want)) {
+			t.Errorf("the unit lacks %s", want)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "syncwatch.service")
+	if err := os.WriteFile(path, bytes.ReplaceAll(unit, []byte("/usr/local/bin/syncwatch"), []byte(binary(t))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(analyze, "verify", path).CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 	}
 }

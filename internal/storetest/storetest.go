@@ -1,5 +1,5 @@
 // Package storetest is the behaviour every syncs.Store must show: the same rows go in, and
-// every figure of the contract (reference/api-contract.md) must come out as written there,
+// every figure of the contract (docs/api.md) must come out as written there,
 // on PostgreSQL in both table shapes and on SQLite alike. Each store's own tests call Run.
 //
 // The cases put their rows around a fixed "now" and check the figures the dashboard
