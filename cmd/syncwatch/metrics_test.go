@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -220,4 +221,23 @@ func docsPath(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func TestTheEntityCapIsCheckedByName(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"--metrics-max-entities=0"}, "", "--metrics-max-entities: 0 must be at least 1"},
+		{nil, "many", `SYNCWATCH_METRICS_MAX_ENTITIES: "many" is not a whole number`},
+	} {
+		err := run(t.Context(), c.args, func(k string) string {
+			return map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1:1/x", "SYNCWATCH_METRICS_MAX_ENTITIES": c.env}[k]
+		}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v %q: got %v, want an error saying %q", c.args, c.env, err, c.want)
+		}
+	}
 }

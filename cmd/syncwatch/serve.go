@@ -144,6 +144,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := cfg.validate(); err != nil {
 		return err
 	}
+	if cfg.metricsMaxEntities < 1 {
+		return fmt.Errorf("--metrics-max-entities: %d must be at least 1", cfg.metricsMaxEntities)
+	}
 	auth, err := cfg.access.auth(cfg.addr)
 	if err != nil {
 		return err
@@ -210,9 +213,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	})
 	if err != nil {
 		return err
-	}
-	if cfg.metricsMaxEntities < 1 {
-		return errors.New("--metrics-max-entities must be at least 1")
 	}
 	exporter, err := metrics.New(metrics.Config{
 		Snapshots:   dash,
