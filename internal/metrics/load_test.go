@@ -71,6 +71,18 @@ func (c *countingStore) Health(ctx context.Context) (syncs.DatabaseHealth, error
 	c.calls.Add(1)
 	return c.store.Health(ctx)
 }
+func (c *countingStore) Entities(ctx context.Context, q syncs.EntityQuery) ([]syncs.Entity, error) {
+	c.calls.Add(1)
+	return c.store.Entities(ctx, q)
+}
+func (c *countingStore) StuckRuns(ctx context.Context, before time.Time, limit int) ([]syncs.Run, error) {
+	c.calls.Add(1)
+	return c.store.StuckRuns(ctx, before, limit)
+}
+func (c *countingStore) SuccessRecords(ctx context.Context, source, syncType string, from, to time.Time, limit int) ([]int64, error) {
+	c.calls.Add(1)
+	return c.store.SuccessRecords(ctx, source, syncType, from, to, limit)
+}
 func (c *countingStore) Close() error { return c.store.Close() }
 
 // TestCountingStoreCountsEveryMethod calls every question of syncs.Store through the
