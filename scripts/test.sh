@@ -2,11 +2,11 @@
 # Runs every test of syncwatch, on a fresh Debian machine as on a developer's.
 #
 # It installs what the tests need and is missing (as root, with apt-get: PostgreSQL, Redis,
-# Chromium, Celery, Node.js), makes sure a PostgreSQL server answers (the one named by
-# TEST_DATABASE_URL, else the local one on 127.0.0.1:5432, else a private one it starts in
-# a temporary directory), then runs gofmt, go vet, every Go test (database, Redis, Celery
-# and browser tests included) and a short run of every fuzzer. A skipped test fails the
-# run: green means everything ran.
+# Chromium, Celery, Node.js, Prometheus), makes sure a PostgreSQL server answers (the one
+# named by TEST_DATABASE_URL, else the local one on 127.0.0.1:5432, else a private one it
+# starts in a temporary directory), then runs gofmt, go vet, every Go test (database,
+# Redis, Celery, Prometheus and browser tests included) and a short run of every fuzzer. A
+# skipped test fails the run: green means everything ran.
 #
 # Usage: scripts/test.sh [go test flags, e.g. -run TestName ./internal/web]
 set -euo pipefail
@@ -28,6 +28,7 @@ command -v node >/dev/null || missing+=(nodejs)     # the page's JavaScript unit
 command -v pgrep >/dev/null || missing+=(procps)    # the fault tests freeze PostgreSQL's processes
 command -v runuser >/dev/null || missing+=(util-linux)
 command -v systemd-analyze >/dev/null || missing+=(systemd) # checks docs/deploy/syncwatch.service
+command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus) # /metrics, the rules
 if [ ${#missing[@]} -gt 0 ]; then
 	[ "$(id -u)" = 0 ] && command -v apt-get >/dev/null ||
 		die "missing: ${missing[*]}; install them (sudo apt-get install ${missing[*]}) and run again"

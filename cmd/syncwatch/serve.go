@@ -16,6 +16,7 @@ import (
 
 	"github.com/syncwatch/syncwatch/internal/dashboard"
 	"github.com/syncwatch/syncwatch/internal/health"
+	"github.com/syncwatch/syncwatch/internal/metrics"
 	"github.com/syncwatch/syncwatch/internal/postgres"
 	"github.com/syncwatch/syncwatch/internal/syncs"
 	"github.com/syncwatch/syncwatch/internal/web"
@@ -46,6 +47,8 @@ type serveConfig struct {
 	sqlitePath   string
 	demo         bool
 	demoInterval time.Duration
+
+	metricsMaxEntities int
 
 	access accessConfig
 }
@@ -91,6 +94,8 @@ func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
 		"without DATABASE_URL, simulate syncs in the embedded database (env SYNCWATCH_DEMO); never with DATABASE_URL")
 	fs.DurationVar(&c.demoInterval, "demo-interval", e.duration("SYNCWATCH_DEMO_INTERVAL", 5*time.Second),
 		"how often the demo's simulator starts or finishes a run (env SYNCWATCH_DEMO_INTERVAL)")
+	fs.IntVar(&c.metricsMaxEntities, "metrics-max-entities", e.integer("SYNCWATCH_METRICS_MAX_ENTITIES", metrics.DefaultMaxEntities),
+		"how many (crm, sync_type) pairs get series of their own in /metrics; the rest count under sync_type=\"other\" (env SYNCWATCH_METRICS_MAX_ENTITIES)")
 	c.access.flags(fs, e)
 }
 
@@ -138,6 +143,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if err := cfg.validate(); err != nil {
 		return err
+	}
+	if cfg.metricsMaxEntities < 1 {
+		return fmt.Errorf("--metrics-max-entities: %d must be at least 1", cfg.metricsMaxEntities)
 	}
 	auth, err := cfg.access.auth(cfg.addr)
 	if err != nil {
@@ -206,6 +214,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	exporter, err := metrics.New(metrics.Config{
+		Snapshots:   dash,
+		MaxEntities: cfg.metricsMaxEntities,
+		Logger:      logger,
+	})
+	if err != nil {
+		return err
+	}
 	handler, err := web.NewServer(web.Config{
 		BasePath: cfg.basePath,
 		Figures:  dash,
@@ -221,6 +237,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Version: buildVersion(),
 		Logger:  logger,
 		Auth:    auth,
+		Metrics: exporter.Handler(),
 	})
 	if err != nil {
 		return err
@@ -235,6 +252,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	background.Go(func() { dash.Run(bgCtx) })
 	background.Go(func() { monitor.Run(bgCtx) })
+	background.Go(func() { exporter.Run(bgCtx) })
 
 	hostport, note := servingAddress(cfg.addr, ln.Addr())
 	fmt.Fprintf(stdout, "syncwatch %s: serving http://%s%s\n", buildVersion(), hostport, handler.BasePath())
@@ -329,6 +347,19 @@ func (e *env) duration(key string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+func (e *env) integer(key string, def int) int {
+	v := e.getenv(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s: %q is not a whole number", key, v))
+		return def
+	}
+	return n
 }
 
 // secret declares a flag whose value may hold a password (a URL, a token). Its default is
