@@ -2,11 +2,11 @@
 # Runs every test of syncwatch, on a fresh Debian machine as on a developer's.
 #
 # It installs what the tests need and is missing (as root, with apt-get: PostgreSQL, Redis,
-# RabbitMQ, Chromium, Celery), makes sure a PostgreSQL server answers (the one named by
-# TEST_DATABASE_URL, else the local one on 127.0.0.1:5432, else a private one it starts in
-# a temporary directory), then runs gofmt, go vet, every Go test (database, Redis, Celery
-# and browser tests included) and a short run of every fuzzer. A skipped test fails the
-# run: green means everything ran.
+# Chromium, Celery, RabbitMQ, Node.js, Prometheus), makes sure a PostgreSQL server answers
+# (the one named by TEST_DATABASE_URL, else the local one on 127.0.0.1:5432, else a private
+# one it starts in a temporary directory), then runs gofmt, go vet, every Go test (database,
+# Redis, RabbitMQ, Celery, Prometheus and browser tests included) and a short run of every
+# fuzzer. A skipped test fails the run: green means everything ran.
 #
 # Usage: scripts/test.sh [go test flags, e.g. -run TestName ./internal/web]
 set -euo pipefail
@@ -23,12 +23,15 @@ missing=()
 [ -n "$(pg_bin)" ] || command -v initdb >/dev/null || missing+=(postgresql)
 command -v redis-server >/dev/null || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v node >/dev/null || missing+=(nodejs)     # the page's JavaScript unit tests (node --test)
 /usr/bin/python3 -c 'import celery, redis' 2>/dev/null || missing+=(python3-celery python3-redis)
 # The health tests run a private RabbitMQ node (never the machine's) and workers on kombu's pyamqp.
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
 /usr/bin/python3 -c 'import amqp' 2>/dev/null || missing+=(python3-amqp)
 command -v pgrep >/dev/null || missing+=(procps)    # the fault tests freeze PostgreSQL's processes
 command -v runuser >/dev/null || missing+=(util-linux)
+command -v systemd-analyze >/dev/null || missing+=(systemd) # checks docs/deploy/syncwatch.service
+command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus) # /metrics, the rules
 if [ ${#missing[@]} -gt 0 ]; then
 	[ "$(id -u)" = 0 ] && command -v apt-get >/dev/null ||
 		die "missing: ${missing[*]}; install them (sudo apt-get install ${missing[*]}) and run again"
@@ -42,15 +45,23 @@ PG_BIN="$(pg_bin)"
 [ -n "$PG_BIN" ] && export PATH="$PG_BIN:$PATH"
 
 # --- PostgreSQL ------------------------------------------------------------------------
+# The tests get a private server of their own, on a free port, unless TEST_DATABASE_URL
+# names one: a server this machine already runs is never used (nor stopped).
 pg_answers() { psql "$1" -Atqc 'select 1' >/dev/null 2>&1; }
+TMP_DIRS=()
+cleanup() {
+	[ -n "${PGTMP:-}" ] && "${as_pg[@]}" pg_ctl -D "$PGTMP/data" -m immediate stop >/dev/null 2>&1
+	[ ${#TMP_DIRS[@]} -gt 0 ] && rm -rf "${TMP_DIRS[@]}"
+	return 0
+}
+trap cleanup EXIT
+as_pg=()
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
 	pg_answers "$TEST_DATABASE_URL" || die "TEST_DATABASE_URL does not answer"
-elif pg_answers "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"; then
-	export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 else
 	say "starting a private PostgreSQL server for the tests"
 	PGTMP="$(mktemp -d /tmp/syncwatch-pg.XXXXXX)"
-	as_pg=()
+	TMP_DIRS+=("$PGTMP")
 	if [ "$(id -u)" = 0 ]; then
 		# initdb refuses to run as root; the postgresql package created this user.
 		id postgres >/dev/null 2>&1 || useradd --system --home-dir "$PGTMP" postgres
@@ -59,8 +70,7 @@ else
 	fi
 	port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	"${as_pg[@]}" initdb -D "$PGTMP/data" -U postgres -A trust --no-sync >/dev/null
-	"${as_pg[@]}" pg_ctl -D "$PGTMP/data" -l "$PGTMP/log" -w -o "-p $port -k $PGTMP -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
-	trap '"${as_pg[@]}" pg_ctl -D "$PGTMP/data" -m immediate stop >/dev/null 2>&1; rm -rf "$PGTMP"' EXIT
+	"${as_pg[@]}" pg_ctl -D "$PGTMP/data" -l "$PGTMP/log" -w -o "-p $port -k $PGTMP -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
 	export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
 	pg_answers "$TEST_DATABASE_URL" || die "the private PostgreSQL server does not answer (log: $PGTMP/log)"
 fi
@@ -81,7 +91,9 @@ pkgs=("$@")
 say "go test ${pkgs[*]}"
 log="$(mktemp /tmp/syncwatch-test.XXXXXX)"
 status=0
-go test -count=1 -timeout 20m -v "${pkgs[@]}" >"$log" 2>&1 || status=$?
+# -race: a data race fails the run like a failed test. Packages run in parallel (one per
+# core); each starts its slow servers once.
+go test -race -count=1 -timeout 20m -v "${pkgs[@]}" >"$log" 2>&1 || status=$?
 # Show each package's verdict, and the output of whatever failed.
 grep -E '^(ok|FAIL|panic:)' "$log" || true
 if [ $status != 0 ]; then
@@ -92,6 +104,7 @@ if grep -q -- '--- SKIP' "$log"; then
 	die "a test was skipped: every test must run (see above)"
 fi
 [ $status = 0 ] || die "tests failed (full log: $log)"
+rm -f "$log" # kept only when something failed
 
 if [ $# -eq 0 ]; then
 	# The performance benchmarks, once each on 100,000 rows, so they do not rot; the

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -223,7 +225,7 @@ func TestNetworkAddressNeedsAuthentication(t *testing.T) {
 	}{
 		{"no credentials", s.base + "api/stats/", nil, 401},
 		{"the page without credentials", s.base, nil, 401},
-		{"static files without credentials", s.base + "static/app.js", nil, 401},
+		{"static files without credentials", s.base + "static/dashboard.js", nil, 401},
 		{"a wrong password", s.base + "api/stats/", basic("alice", "wrong"), 401},
 		{"an unknown user", s.base + "api/stats/", basic("mallory", "correct horse"), 401},
 		{"a wrong token", s.base + "api/stats/", http.Header{"Authorization": {"Bearer nope-nope-nope-nope"}}, 401},
@@ -254,22 +256,77 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	t.Parallel()
 	db := dbWithRows(t)
 	s := start(t, map[string]string{"DATABASE_URL": db.URL}, "--addr", "127.0.0.1:0")
-	// A request on its way when the signal arrives is answered before run returns.
 	if status, _, _ := get(t, s.base+"api/stats/", nil); status != 200 {
 		t.Fatalf("got %d before shutdown", status)
 	}
-	s.cancel()
-	select {
-	case err := <-s.done:
-		if err != nil {
-			t.Errorf("got %v, want a clean shutdown", err)
-		}
-		s.done <- err // for the cleanup
-	case <-time.After(15 * time.Second):
-		t.Fatal("run did not return after SIGTERM's context was cancelled")
+
+	// Hold a request genuinely in flight: figures never computed before (13 days), whose
+	// queries wait for a lock the test holds.
+	lock, err := db.Conn().Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := http.Get(s.base + "api/stats/"); err == nil {
-		t.Error("the server still answers after shutdown")
+	defer lock.Rollback(context.Background())
+	if _, err := lock.Exec(context.Background(), "LOCK TABLE orchestration.sync_history IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		status int
+		body   []byte
+		err    error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		resp, err := http.Get(s.base + "api/performance-charts/?days=13")
+		if err != nil {
+			answered <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		answered <- answer{resp.StatusCode, body, err}
+	}()
+	poll(t, "a query of the request waits for the lock", func() bool {
+		var waiting int
+		err := db.Conn().QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
+		return err == nil && waiting > 0
+	})
+
+	// The signal arrives; the server stops listening at once...
+	s.cancel()
+	addr := strings.TrimPrefix(s.root, "http://")
+	poll(t, "the listener closes", func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
+	// ...and answers the request in flight once its figures come.
+	if err := lock.Rollback(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a := <-answered
+	if a.err != nil || a.status != 200 || !bytes.Contains(a.body, []byte(`"days":13`)) {
+		t.Errorf("the request in flight got %d %s %v, want its figures", a.status, a.body, a.err)
+	}
+	if err := <-s.done; err != nil {
+		t.Errorf("got %v, want a clean shutdown", err)
+	}
+	s.done <- nil // for the cleanup
+}
+
+// poll waits until cond holds, for conditions outside this process that send no signal
+// (a server's state); it gives up after 10 s.
+func poll(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("never: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -472,42 +529,206 @@ func TestHelpAndFlagErrorsShowNoSecrets(t *testing.T) {
 				t.Errorf("%v: the output shows %s:\n%s", args, secret, stderr.String())
 			}
 		}
-		if !strings.Contains(stderr.String(), "(env DATABASE_URL)") {
+		help := args[len(args)-1] == "-h"
+		if help && !strings.Contains(stderr.String(), "(env DATABASE_URL)") {
 			t.Errorf("%v: the help no longer says where the URL comes from:\n%s", args, stderr.String())
 		}
+		// A bad flag is the error and one line pointing to -h, not a screen of help
+		// that scrolls the error away.
+		if lines := strings.Count(stderr.String(), "\n"); !help && (lines != 2 || !strings.Contains(stderr.String(), " -h' for its flags")) {
+			t.Errorf("%v: got %d lines, want the error and a pointer to -h:\n%s", args, lines, stderr.String())
+		}
+	}
+}
+
+func TestFlagValuesAreCheckedByName(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	cases := []struct {
+		args []string
+		want string // in the error
+	}{
+		{[]string{"--addr=nonsense"}, `--addr: "nonsense" is not host:port`},
+		{[]string{"--addr=127.0.0.1:99999"}, "--addr: "},
+		{[]string{"--addr", busy.Addr().String()}, "already in use (another syncwatch?); choose another with --addr"},
+		{[]string{"--stuck-after=-5m"}, "--stuck-after: -5m0s must be a positive duration"},
+		{[]string{"--health-timeout=0s"}, "--health-timeout: "},
+		{[]string{"--overdue-grace=-1m"}, "--overdue-grace: "},
+		{[]string{"--base-path=noslash"}, `--base-path: "noslash" must start with a slash`},
+		{[]string{"--refresh=10ms"}, "--refresh must be at least 1s"},
+	}
+	for _, c := range cases {
+		err := run(context.Background(), c.args, func(k string) string {
+			return map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1:1/x"}[k]
+		}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: got %v, want an error saying %q", c.args, err, c.want)
+		}
+	}
+	if err := run(context.Background(), []string{"version", "--bogus"}, func(string) string { return "" }, io.Discard, io.Discard); !errors.Is(err, errUsage) {
+		t.Errorf("version --bogus: got %v, want a usage error", err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--version"}, func(string) string { return "" }, &out, io.Discard); err != nil || !strings.HasPrefix(out.String(), "syncwatch ") {
+		t.Errorf("--version: got %v %q", err, out.String())
+	}
+}
+
+func TestAllInterfacesPrintsAnAddressToOpen(t *testing.T) {
+	t.Parallel()
+	db := dbWithRows(t)
+	s := start(t, map[string]string{"DATABASE_URL": db.URL, "SYNCWATCH_AUTH_TOKEN": "0123456789abcdef-token"}, "--addr", "0.0.0.0:0")
+	if !strings.HasPrefix(s.base, "http://127.0.0.1:") {
+		t.Errorf("printed %q, want an address a browser can open", s.base)
+	}
+	if status, _, _ := get(t, s.root+"/healthz", nil); status != 200 {
+		t.Errorf("the printed address does not answer: %d", status)
 	}
 }
 
 func TestHealthChecksOnDemand(t *testing.T) {
 	t.Parallel()
 	db := dbWithRows(t)
-	s := start(t, map[string]string{"DATABASE_URL": db.URL}, "--addr", "127.0.0.1:0", "--health-interval", "1h")
-	checkedAt := func(query string) time.Time {
+	// A broker that accepts connections and never answers: a round of checks lasts the
+	// whole timeout, and the background one starts with the server.
+	hung, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hung.Close()
+	go func() {
+		for {
+			c, err := hung.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	s := start(t, map[string]string{"DATABASE_URL": db.URL, "CELERY_BROKER_URL": "redis://" + hung.Addr().String() + "/0"},
+		"--addr", "127.0.0.1:0", "--health-interval", "1h", "--health-timeout", "3s")
+	celery := func(query string) (string, bool) {
 		status, body, _ := get(t, s.base+"api/system-health/"+query, nil)
 		var h struct {
-			Database struct {
-				Status    string    `json:"status"`
-				CheckedAt time.Time `json:"checked_at"`
-			} `json:"database"`
+			Celery struct {
+				Status  string `json:"status"`
+				Pending bool   `json:"pending"`
+			} `json:"celery"`
 		}
-		// Healthy, or degraded when a loaded machine made the check slow: either way checked.
-		if status != 200 || json.Unmarshal(body, &h) != nil || (h.Database.Status != "healthy" && h.Database.Status != "degraded") {
+		if status != 200 || json.Unmarshal(body, &h) != nil {
 			t.Fatalf("%s: got %d %s", query, status, body)
 		}
-		return h.Database.CheckedAt
+		return h.Celery.Status, h.Celery.Pending
 	}
-	// With an hour between background checks, only an on-demand check is newer than the
-	// first one (and the monitor coalesces checks closer than two seconds).
-	eventually(t, 5*time.Second, "a first check", func() bool {
-		status, body, _ := get(t, s.base+"api/system-health/", nil)
-		return status == 200 && !strings.Contains(string(body), `"pending":true`)
-	})
-	first := checkedAt("")
-	time.Sleep(2100 * time.Millisecond)
-	if now := checkedAt("?check=now"); !now.After(first) {
-		t.Errorf("check=now: got checked_at %v, want after the first check %v", now, first)
+	// Without check=now the answer is the latest reading, at once: the first round is
+	// still waiting for the broker. With it, the answer waits for the round's results.
+	if _, pending := celery(""); !pending {
+		t.Fatal("the first round of checks ended before the test could ask; the broker answered?")
+	}
+	if status, pending := celery("?check=now"); pending || status != "unhealthy" {
+		t.Errorf("check=now: got %s (pending %v), want the round's verdict on a silent broker", status, pending)
 	}
 	if status, body, _ := get(t, s.base+"api/system-health/?check=soon", nil); status != 400 || !strings.Contains(string(body), "check") {
 		t.Errorf("check=soon: got %d %s, want 400 naming check", status, body)
+	}
+}
+
+func TestAnEmptyDatabaseSaysWhatIsMissing(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewEmpty(t)
+	s := start(t, map[string]string{"DATABASE_URL": db.URL}, "--addr", "127.0.0.1:0")
+	for _, p := range []string{"api/stats/", "api/crm-status/", "api/recent-syncs/?limit=20", "api/performance-charts/", "api/errors/"} {
+		status, body, _ := get(t, s.base+p, nil)
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		if err := json.Unmarshal(body, &e); err != nil || status != 503 || e.Error.Code != "warehouse_not_ready" ||
+			!strings.Contains(e.Error.Message, "orchestration.sync_history does not exist") || !strings.Contains(e.Error.Message, "syncwatch doctor") {
+			t.Errorf("%s: got %d %s, want 503 warehouse_not_ready naming the table and the doctor", p, status, body)
+		}
+	}
+	eventually(t, 10*time.Second, "the database health turns unhealthy with the reason", func() bool {
+		_, body, _ := get(t, s.base+"api/system-health/", nil)
+		return strings.Contains(string(body), `"status":"unhealthy","error":"database: table orchestration.sync_history does not exist`)
+	})
+	if status, _, _ := get(t, s.root+"/readyz", nil); status != 503 {
+		t.Errorf("readyz: %d, want 503", status)
+	}
+	if n := strings.Count(s.stderr.String(), "the warehouse is not as syncwatch needs it"); n != 1 {
+		t.Errorf("the start-up check logged %d times, want one clear line:\n%s", n, s.stderr)
+	}
+}
+
+// builtBinary builds syncwatch as a user does, in its git checkout (with VCS stamping),
+// once for the tests that need the real binary.
+var builtBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "syncwatch-bin-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "syncwatch")
+	if out, err := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+func binary(t *testing.T) string {
+	t.Helper()
+	bin, err := builtBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// TestVersionSaysWhatWasBuilt checks that version names the commit syncwatch was built
+// from.
+func TestVersionSaysWhatWasBuilt(t *testing.T) {
+	t.Parallel()
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatalf("git rev-parse HEAD: %v (the tests run in syncwatch's git checkout)", err)
+	}
+	out, err := exec.Command(binary(t), "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "revision " + strings.TrimSpace(string(head)); !strings.Contains(string(out), want) {
+		t.Errorf("--version printed %q, want it to name %s", out, want)
+	}
+}
+
+// TestSystemdUnitVerifies checks docs/deploy/syncwatch.service with systemd's own
+// checker, pointed at a real binary: every directive must be one this systemd knows.
+func TestSystemdUnitVerifies(t *testing.T) {
+	t.Parallel()
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Fatal("systemd-analyze not found: install systemd (scripts/test.sh does)")
+	}
+	unit, err := os.ReadFile("../../docs/deploy/syncwatch.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(unit, []byte("ExecStart=/usr/local/bin/syncwatch serve")) {
+		t.Fatal("the unit no longer starts /usr/local/bin/syncwatch serve")
+	}
+	for _, want := range []string{"DynamicUser=yes", "EnvironmentFile=", "Restart=on-failure"} {
+		if !bytes.Contains(unit, []byte(want)) {
+			t.Errorf("the unit lacks %s", want)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "syncwatch.service")
+	if err := os.WriteFile(path, bytes.ReplaceAll(unit, []byte("/usr/local/bin/syncwatch"), []byte(binary(t))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(analyze, "verify", path).CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 	}
 }

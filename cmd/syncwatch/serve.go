@@ -16,6 +16,7 @@ import (
 
 	"github.com/syncwatch/syncwatch/internal/dashboard"
 	"github.com/syncwatch/syncwatch/internal/health"
+	"github.com/syncwatch/syncwatch/internal/metrics"
 	"github.com/syncwatch/syncwatch/internal/postgres"
 	"github.com/syncwatch/syncwatch/internal/syncs"
 	"github.com/syncwatch/syncwatch/internal/web"
@@ -47,6 +48,8 @@ type serveConfig struct {
 	sqlitePath   string
 	demo         bool
 	demoInterval time.Duration
+
+	metricsMaxEntities int
 
 	access accessConfig
 }
@@ -94,6 +97,8 @@ func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
 		"without DATABASE_URL, simulate syncs in the embedded database (env SYNCWATCH_DEMO); never with DATABASE_URL")
 	fs.DurationVar(&c.demoInterval, "demo-interval", e.duration("SYNCWATCH_DEMO_INTERVAL", 5*time.Second),
 		"how often the demo's simulator starts or finishes a run (env SYNCWATCH_DEMO_INTERVAL)")
+	fs.IntVar(&c.metricsMaxEntities, "metrics-max-entities", e.integer("SYNCWATCH_METRICS_MAX_ENTITIES", metrics.DefaultMaxEntities),
+		"how many (crm, sync_type) pairs get series of their own in /metrics; the rest count under sync_type=\"other\" (env SYNCWATCH_METRICS_MAX_ENTITIES)")
 	c.access.flags(fs, e)
 }
 
@@ -139,8 +144,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("--timezone: unknown time zone %q", cfg.timeZone)
 	}
-	if cfg.refresh < time.Second {
-		return errors.New("--refresh must be at least 1s")
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	if cfg.metricsMaxEntities < 1 {
+		return fmt.Errorf("--metrics-max-entities: %d must be at least 1", cfg.metricsMaxEntities)
 	}
 	auth, err := cfg.access.auth(cfg.addr)
 	if err != nil {
@@ -153,18 +161,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// Listen before anything else starts, so a port in use is reported at once.
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return listenError(cfg.addr, err)
 	}
 	defer ln.Close()
 
 	// Everything that runs in the background (the figures, the health checks, the demo's
-	// simulator) stops before the store closes.
+	// simulator) stops before the store closes, and after the requests in flight have
+	// been answered: a request waiting for figures gets them during the shutdown.
 	store, simulate, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	bgCtx, stopBackground := context.WithCancel(ctx)
+	checkWarehouse(ctx, store, logger)
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var background sync.WaitGroup
 	defer background.Wait()
 	defer stopBackground()
@@ -209,9 +219,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	exporter, err := metrics.New(metrics.Config{
+		Snapshots:   dash,
+		MaxEntities: cfg.metricsMaxEntities,
+		Logger:      logger,
+	})
+	if err != nil {
+		return err
+	}
 	handler, err := web.NewServer(web.Config{
-		BasePath:  cfg.basePath,
-		Dashboard: dash,
+		BasePath: cfg.basePath,
+		Figures:  dash,
 		// Readiness is the health monitor's latest database check: /readyz is open to
 		// anyone, and must not let them spend the pool's connections.
 		Ready: func(context.Context) error {
@@ -224,6 +242,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Version: buildVersion(),
 		Logger:  logger,
 		Auth:    auth,
+		Metrics: exporter.Handler(),
 	})
 	if err != nil {
 		return err
@@ -238,8 +257,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	background.Go(func() { dash.Run(bgCtx) })
 	background.Go(func() { monitor.Run(bgCtx) })
+	background.Go(func() { exporter.Run(bgCtx) })
 
-	fmt.Fprintf(stdout, "syncwatch %s: serving http://%s%s\n", buildVersion(), ln.Addr(), handler.BasePath())
+	hostport, note := servingAddress(cfg.addr, ln.Addr())
+	fmt.Fprintf(stdout, "syncwatch %s: serving http://%s%s\n", buildVersion(), hostport, handler.BasePath())
+	if note != "" {
+		fmt.Fprintf(stdout, "(%s)\n", note)
+	}
 	if cfg.databaseURL == "" {
 		fmt.Fprintf(stdout, "This is a demo on an embedded database (%s)%s.\n"+
 			"To watch your warehouse, set DATABASE_URL to its PostgreSQL URL.\n",
@@ -247,19 +271,41 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	background.Go(func() { serveErr <- srv.Serve(ln) })
 	select {
 	case err := <-serveErr:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing requests in flight")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// checkWarehouse checks the tables once at start-up and logs one clear line: ready, or
+// what is wrong and how to fix it. Either way syncwatch serves, and says the same in its
+// health section and answers until the warehouse is fixed.
+func checkWarehouse(ctx context.Context, store syncs.Store, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	h, err := store.Health(ctx)
+	why, _ := syncs.Reason(err)
+	switch {
+	case errors.Is(err, syncs.ErrNotReady):
+		logger.Error("the warehouse is not as syncwatch needs it: "+why, "err", err)
+	case err != nil && why != "":
+		logger.Warn("the warehouse cannot be reached yet: "+why+"; syncwatch keeps trying", "err", err)
+	case err != nil:
+		logger.Warn("the warehouse cannot be checked", "err", err)
+	case len(h.Warnings) > 0:
+		logger.Warn("warehouse readable, with a problem: "+strings.Join(h.Warnings, "; "), "database", h.Label)
+	default:
+		logger.Info("warehouse ready", "database", h.Label)
+	}
 }
 
 // openStore opens the warehouse's database, or, without one, the embedded demo database
@@ -306,6 +352,19 @@ func (e *env) duration(key string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+func (e *env) integer(key string, def int) int {
+	v := e.getenv(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s: %q is not a whole number", key, v))
+		return def
+	}
+	return n
 }
 
 // secret declares a flag whose value may hold a password (a URL, a token). Its default is

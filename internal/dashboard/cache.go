@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/syncwatch/syncwatch/internal/clock"
 )
 
 // cache keeps the figures of each question (a key such as "figures/7") so that viewers
@@ -31,8 +33,12 @@ type cache struct {
 	// maxEntries bounds memory whatever the mix of parameters requested.
 	maxEntries int
 	timeout    time.Duration
-	now        func() time.Time
+	clock      clock.Clock
 	logger     *slog.Logger
+	// computed is told each time a computation of key ends, with how long it took and its
+	// error, after the entry has been updated; it must not block (the dashboard counts it
+	// and publishes a snapshot).
+	computed func(key string, took time.Duration, err error)
 
 	// others admits one computation at a time of unpinned heavy keys, so that
 	// parameters chosen by viewers cannot start many scans at once.
@@ -44,6 +50,10 @@ type cache struct {
 	entries map[string]*entry
 	// computations counts computations started, for tests and the debug log.
 	computations int64
+	// closed refuses new computations once the dashboard stopped; running joins the
+	// computations' goroutines, so that Run returns only after the last one ended.
+	closed  bool
+	running sync.WaitGroup
 }
 
 type entry struct {
@@ -59,6 +69,9 @@ type entry struct {
 	staleSince time.Time
 	lastErr    error
 	failedAt   time.Time
+	// failures counts the failed computations in a row, so a failure is logged once
+	// when it starts, not again at every refresh of an outage.
+	failures int
 
 	// running is closed when the computation in flight ends; nil when none is.
 	running chan struct{}
@@ -75,13 +88,13 @@ func (c *cache) get(ctx context.Context, key string, heavy bool, compute func(co
 		e = &entry{key: key, compute: compute, heavy: heavy}
 		c.entries[key] = e
 	}
-	e.lastRead = c.now()
+	e.lastRead = c.clock.Now()
 	if e.value != nil {
 		v, meta := e.value, c.metaLocked(e)
 		// A value twice the interval old means the background loop is not keeping up (or
 		// not running): refresh in the background, still answering at once.
-		if c.now().Sub(e.computedAt) > 2*c.interval && e.running == nil && c.now().Sub(e.failedAt) >= c.retryAfter() {
-			c.startLocked(e)
+		if c.clock.Now().Sub(e.computedAt) > 2*c.interval && e.running == nil && c.clock.Now().Sub(e.failedAt) >= c.retryAfter() {
+			c.startLocked(e) // nil once closed: the last figures are still served
 		}
 		c.mu.Unlock()
 		return v, meta, nil
@@ -90,12 +103,16 @@ func (c *cache) get(ctx context.Context, key string, heavy bool, compute func(co
 	if done == nil {
 		// A source that just failed is not asked again at once for each request that
 		// comes: the retry waits a little, and the requests get the failure meanwhile.
-		if e.lastErr != nil && c.now().Sub(e.failedAt) < c.retryAfter() {
+		if e.lastErr != nil && c.clock.Now().Sub(e.failedAt) < c.retryAfter() {
 			err := e.lastErr
 			c.mu.Unlock()
 			return nil, Meta{}, err
 		}
 		done = c.startLocked(e)
+		if done == nil {
+			c.mu.Unlock()
+			return nil, Meta{}, errStopped
+		}
 	}
 	c.mu.Unlock()
 
@@ -116,13 +133,13 @@ func (c *cache) get(ctx context.Context, key string, heavy bool, compute func(co
 }
 
 // pin computes key now and keeps it computed in the background whether or not it is read;
-// a pinned key never waits for its turn.
-func (c *cache) pin(key string, compute func(context.Context) (any, time.Time, error)) <-chan struct{} {
+// a pinned key never waits for its turn. It returns nil once the cache is closed.
+func (c *cache) pin(key string, heavy bool, compute func(context.Context) (any, time.Time, error)) <-chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.entries[key]
 	if e == nil {
-		e = &entry{key: key, compute: compute, heavy: true}
+		e = &entry{key: key, compute: compute, heavy: heavy}
 		c.entries[key] = e
 	}
 	e.pinned = true
@@ -139,11 +156,11 @@ func (c *cache) refresh(ctx context.Context) {
 	c.mu.Lock()
 	var due []*entry
 	for key, e := range c.entries {
-		if !e.pinned && c.now().Sub(e.lastRead) > c.keepWarm && e.running == nil {
+		if !e.pinned && c.clock.Now().Sub(e.lastRead) > c.keepWarm && e.running == nil {
 			delete(c.entries, key)
 			continue
 		}
-		if c.now().Sub(e.computedAt) >= c.interval/2 {
+		if c.clock.Now().Sub(e.computedAt) >= c.interval/2 {
 			due = append(due, e)
 		}
 	}
@@ -164,6 +181,9 @@ func (c *cache) refresh(ctx context.Context) {
 			done = c.startLocked(e)
 		}
 		c.mu.Unlock()
+		if done == nil {
+			return // closed
+		}
 		select {
 		case <-done:
 		case <-ctx.Done():
@@ -172,10 +192,14 @@ func (c *cache) refresh(ctx context.Context) {
 	}
 }
 
-// startLocked starts computing e in its own goroutine. The computation is not tied to
-// any request's context (a viewer who closes the tab must not cancel the figures others
-// wait for), but to the cache's life.
+// startLocked starts computing e in its own goroutine, which the cache owns: close waits
+// for it. The computation is not tied to any request's context (a viewer who closes the
+// tab must not cancel the figures others wait for), but to the cache's life. It returns
+// nil, starting nothing, once the cache is closed.
 func (c *cache) startLocked(e *entry) chan struct{} {
+	if c.closed {
+		return nil
+	}
 	done := make(chan struct{})
 	e.running = done
 	c.computations++
@@ -183,36 +207,54 @@ func (c *cache) startLocked(e *entry) chan struct{} {
 	if life == nil {
 		life = context.Background()
 	}
-	go func() {
+	takesTurns := e.heavy && !e.pinned // read under c.mu: pin may change it meanwhile
+	c.running.Go(func() {
 		defer close(done)
 		ctx, cancel := context.WithTimeout(life, c.timeout)
 		defer cancel()
-		if e.heavy && !e.pinned {
+		if takesTurns {
 			select {
 			case c.others <- struct{}{}:
 				defer func() { <-c.others }()
 			case <-ctx.Done():
 			}
 		}
-		started := c.now()
+		started := c.clock.Now()
 		value, at, err := e.compute(ctx)
-		took := c.now().Sub(started)
-
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		e.running = nil
-		if err != nil {
-			if e.staleSince.IsZero() {
-				e.staleSince = started
-			}
-			e.lastErr, e.failedAt = err, c.now()
-			c.logger.Warn("figures not refreshed", "key", e.key, "err", err, "stale", e.value != nil)
-			return
+		took := c.clock.Now().Sub(started)
+		c.finish(e, started, took, value, at, err)
+		if c.computed != nil {
+			c.computed(e.key, took, err)
 		}
-		e.value, e.computedAt, e.staleSince, e.lastErr = value, at, time.Time{}, nil
-		c.logger.Debug("figures computed", "key", e.key, "took", took)
-	}()
+	})
 	return done
+}
+
+// finish records the outcome of a computation of e. A failure is logged when it starts
+// and when it ends, not at every refresh in between.
+func (c *cache) finish(e *entry, started time.Time, took time.Duration, value any, at time.Time, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e.running = nil
+	if err != nil {
+		if e.staleSince.IsZero() {
+			e.staleSince = started
+		}
+		e.lastErr, e.failedAt = err, c.clock.Now()
+		e.failures++
+		level := slog.LevelDebug
+		if e.failures == 1 {
+			level = slog.LevelWarn
+		}
+		c.logger.Log(context.Background(), level, "figures not refreshed", "key", e.key, "err", err,
+			"stale", e.value != nil, "failures_in_a_row", e.failures)
+		return
+	}
+	if e.failures > 0 {
+		c.logger.Info("figures refreshed again", "key", e.key, "after_failures", e.failures)
+	}
+	e.value, e.computedAt, e.staleSince, e.lastErr, e.failures = value, at, time.Time{}, nil, 0
+	c.logger.Debug("figures computed", "key", e.key, "took", took)
 }
 
 // retryAfter is how long a failed first computation is not retried on request.
@@ -226,7 +268,7 @@ func (c *cache) retryAfter() time.Duration {
 func (c *cache) metaLocked(e *entry) Meta {
 	m := Meta{Timestamp: e.computedAt.UTC()}
 	since := e.staleSince
-	if since.IsZero() && c.now().Sub(e.computedAt) > 2*c.interval {
+	if since.IsZero() && c.clock.Now().Sub(e.computedAt) > 2*c.interval {
 		since = e.computedAt.Add(c.interval)
 	}
 	if !since.IsZero() {
@@ -260,9 +302,44 @@ func (c *cache) evictLocked() {
 // errNoFigures is returned when a key's first computation failed.
 var errNoFigures = errors.New("no figures yet")
 
+// errStopped is returned for figures never computed once the dashboard has stopped.
+var errStopped = errors.New("dashboard stopped")
+
 // setLife ties the computations started from now on to ctx.
 func (c *cache) setLife(ctx context.Context) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.life = ctx
+}
+
+// close refuses new computations and waits for those in flight (their context is the
+// cache's life, which the caller has ended, so they end soon).
+func (c *cache) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.running.Wait()
+}
+
+// peek returns key's last figures and their meta without computing anything; false when
+// it has none.
+func (c *cache) peek(key string) (any, Meta, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[key]
+	if e == nil || e.value == nil {
+		return nil, Meta{}, false
+	}
+	return e.value, c.metaLocked(e), true
+}
+
+// lastError returns the error of key's last computation, nil when it succeeded or none
+// ended yet.
+func (c *cache) lastError(key string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.entries[key]; e != nil {
+		return e.lastErr
+	}
+	return nil
 }

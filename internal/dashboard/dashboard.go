@@ -1,5 +1,5 @@
 // Package dashboard turns a Store's answers and the health checks into the figures of
-// reference/api-contract.md, and keeps them: computed once per refresh interval in the
+// docs/api.md, and keeps them: computed once per refresh interval in the
 // background, whatever the number of viewers, and kept through an outage as the last good
 // figures, marked stale. Its methods know nothing about HTTP.
 package dashboard
@@ -15,7 +15,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/syncwatch/syncwatch/internal/clock"
 	"github.com/syncwatch/syncwatch/internal/errclass"
+	"github.com/syncwatch/syncwatch/internal/feed"
+	"github.com/syncwatch/syncwatch/internal/health"
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
 
@@ -24,7 +27,7 @@ type Config struct {
 	Store syncs.Store
 	// Health is the monitor of PostgreSQL, Redis and the Celery workers; nil reports
 	// every component not_configured.
-	Health HealthReporter
+	Health HealthSource
 	// Sources is the configured list of known CRM sources, in display order (default:
 	// syncs.DefaultSources()).
 	Sources []string
@@ -41,8 +44,12 @@ type Config struct {
 	ComputeTimeout time.Duration
 	// DefaultDays is the number of days the page shows, kept computed (default 7).
 	DefaultDays int
-	Now         func() time.Time
-	Logger      *slog.Logger
+	// EmptyRunsAfter is how many successes in a row with 0 records mark an entity whose
+	// runs usually process records (default 3; see EntityStatus.EmptyRuns).
+	EmptyRunsAfter int
+	// Clock is the time of the figures and of the refresh loop (default the real clock).
+	Clock  clock.Clock
+	Logger *slog.Logger
 }
 
 // The bounds of the query parameters.
@@ -53,13 +60,20 @@ const (
 	DefaultRecentLimit = 20
 )
 
-// Dashboard computes and keeps the figures.
+// Dashboard computes and keeps the figures, and tells its subscribers (Subscribe) each
+// time it has new ones or a new health reading.
 type Dashboard struct {
-	cfg   Config
-	cache *cache
+	cfg     Config
+	cache   *cache
+	answers encodedAnswers
+	// snapshots is the change feed; refreshes counts the default figures' computations.
+	snapshots feed.Feed[Snapshot]
+	refreshes refreshCounter
 
 	mu          sync.Mutex
 	lastSuccess map[string]rememberedSuccess
+	running     bool
+	emptyRuns   emptyRunsMemo
 }
 
 // New returns a dashboard over cfg.Store. Call Run to keep its figures fresh.
@@ -95,23 +109,30 @@ func New(cfg Config) (*Dashboard, error) {
 	if cfg.DefaultDays <= 0 || cfg.DefaultDays > MaxDays {
 		cfg.DefaultDays = 7
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.EmptyRunsAfter <= 0 {
+		cfg.EmptyRunsAfter = 3
 	}
+	if cfg.EmptyRunsAfter > syncs.MaxRecentSuccesses {
+		return nil, fmt.Errorf("dashboard: empty runs after %d successes: at most %d", cfg.EmptyRunsAfter, syncs.MaxRecentSuccesses)
+	}
+	cfg.Clock = clock.OrReal(cfg.Clock)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	d := &Dashboard{cfg: cfg, lastSuccess: make(map[string]rememberedSuccess)}
+	d.refreshes.init()
 	d.cache = &cache{
 		interval:   cfg.RefreshInterval,
 		keepWarm:   max(5*time.Minute, 4*cfg.RefreshInterval),
 		maxEntries: 16,
 		others:     make(chan struct{}, 1),
 		timeout:    cfg.ComputeTimeout,
-		now:        cfg.Now,
+		clock:      cfg.Clock,
 		logger:     cfg.Logger,
 		entries:    make(map[string]*entry),
+		computed:   d.computed,
 	}
+	d.answers.entries = make(map[string]encodedAnswer)
 	return d, nil
 }
 
@@ -121,24 +142,55 @@ func (d *Dashboard) RefreshInterval() time.Duration { return d.cfg.RefreshInterv
 // DefaultDays is the number of days the page shows.
 func (d *Dashboard) DefaultDays() int { return d.cfg.DefaultDays }
 
-func (d *Dashboard) now() time.Time { return d.cfg.Now() }
+func (d *Dashboard) now() time.Time { return d.cfg.Clock.Now() }
 
-// Run computes the default figures at once and then recomputes every figure in use once
-// per refresh interval, until ctx ends.
+// Run computes the figures the page shows at once and then recomputes every figure in
+// use once per refresh interval, publishing a snapshot to the subscribers after each
+// computation of the default figures and each new health reading, until ctx ends. It
+// returns when every computation it or a viewer started has ended; after that, figures
+// never computed are unavailable and the subscribers' channels are closed. Call it once.
 func (d *Dashboard) Run(ctx context.Context) {
+	d.mu.Lock()
+	if d.running {
+		d.mu.Unlock()
+		panic("dashboard: Run called twice")
+	}
+	d.running = true
+	d.mu.Unlock()
+	defer d.snapshots.Close()
+	defer d.cache.close()
+
+	var healthUpdates <-chan health.Report
+	if d.cfg.Health != nil {
+		sub := d.cfg.Health.Subscribe()
+		defer sub.Close()
+		healthUpdates = sub.C()
+	}
 	d.cache.setLife(ctx)
-	d.cache.pin(figuresKey(d.cfg.DefaultDays), d.figuresComputer(d.cfg.DefaultDays))
-	ticker := time.NewTicker(d.cfg.RefreshInterval)
+	// Every figure the page asks for on its own is kept computed, so that an outage
+	// before anyone asked still serves it, as stale, like the others.
+	d.cache.pin(figuresKey(d.cfg.DefaultDays), true, d.figuresComputer(d.cfg.DefaultDays))
+	d.cache.pin(recentKey(pageRecentQuery), false, d.recentComputer(pageRecentQuery))
+	ticker := d.cfg.Clock.NewTicker(d.cfg.RefreshInterval)
 	defer ticker.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-ticker.C:
+		case <-ticker.C():
 			d.cache.refresh(ctx)
+		case _, ok := <-healthUpdates:
+			if !ok {
+				healthUpdates = nil // the monitor stopped; the figures go on
+				continue
+			}
+			d.publish()
 		}
 	}
 }
+
+// pageRecentQuery is the recent-syncs question the page asks.
+var pageRecentQuery = RecentQuery{Limit: DefaultRecentLimit}
 
 // Computations is how many computations of figures have started, for tests and logs.
 func (d *Dashboard) Computations() int64 {
@@ -207,6 +259,25 @@ func (d *Dashboard) Errors(ctx context.Context, days int) (ErrorsResponse, error
 	return e, nil
 }
 
+// syncRun is a row as the lists show it: texts cleaned, message masked, failures
+// classified, a running row older than stuckBefore marked stuck.
+func syncRun(run syncs.Run, stuckBefore time.Time) SyncRun {
+	s := SyncRun{
+		ID: run.ID, CRMSource: word(run.CRMSource), Name: displayName(run.CRMSource),
+		SyncType: word(run.SyncType), Status: word(run.Status), StartTime: run.Start.UTC(), EndTime: utc(run.End),
+		RecordsProcessed: run.RecordsProcessed, RecordsCreated: run.RecordsCreated,
+		RecordsUpdated: run.RecordsUpdated, RecordsFailed: run.RecordsFailed,
+		ErrorMessage: showMessage(run.ErrorMessage),
+		Stuck:        run.Status == syncs.StatusRunning && run.Start.Before(stuckBefore),
+	}
+	s.DurationSeconds, s.RecordsPerSecond = durationFigures(run)
+	if run.Status == syncs.StatusFailed {
+		t := string(errclass.Classify(run.ErrorMessage))
+		s.ErrorType = &t
+	}
+	return s
+}
+
 // RecentQuery is the parameters of api/recent-syncs/, already validated.
 type RecentQuery struct {
 	Limit     int
@@ -215,13 +286,20 @@ type RecentQuery struct {
 	Status string
 }
 
-// RecentSyncs answers GET api/recent-syncs/.
-func (d *Dashboard) RecentSyncs(ctx context.Context, q RecentQuery) (RecentSyncsResponse, error) {
-	key := fmt.Sprintf("recent/%d/%q/%q", q.Limit, q.CRMSource, q.Status)
-	v, meta, err := d.cache.get(ctx, key, false, func(ctx context.Context) (any, time.Time, error) {
+func recentKey(q RecentQuery) string {
+	return fmt.Sprintf("recent/%d/%q/%q", q.Limit, q.CRMSource, q.Status)
+}
+
+func (d *Dashboard) recentComputer(q RecentQuery) func(context.Context) (any, time.Time, error) {
+	return func(ctx context.Context) (any, time.Time, error) {
 		runs, at, err := d.recentRuns(ctx, q)
 		return runs, at, err
-	})
+	}
+}
+
+// RecentSyncs answers GET api/recent-syncs/.
+func (d *Dashboard) RecentSyncs(ctx context.Context, q RecentQuery) (RecentSyncsResponse, error) {
+	v, meta, err := d.cache.get(ctx, recentKey(q), false, d.recentComputer(q))
 	if err != nil {
 		return RecentSyncsResponse{}, err
 	}
@@ -259,20 +337,7 @@ func (d *Dashboard) recentRuns(ctx context.Context, q RecentQuery) ([]SyncRun, t
 	stuckBefore := now.Add(-d.cfg.StuckAfter)
 	out := make([]SyncRun, 0, len(runs))
 	for _, run := range runs {
-		s := SyncRun{
-			ID: run.ID, CRMSource: word(run.CRMSource), Name: displayName(run.CRMSource),
-			SyncType: word(run.SyncType), Status: word(run.Status), StartTime: run.Start.UTC(), EndTime: utc(run.End),
-			RecordsProcessed: run.RecordsProcessed, RecordsCreated: run.RecordsCreated,
-			RecordsUpdated: run.RecordsUpdated, RecordsFailed: run.RecordsFailed,
-			ErrorMessage: showMessage(run.ErrorMessage),
-			Stuck:        run.Status == syncs.StatusRunning && run.Start.Before(stuckBefore),
-		}
-		s.DurationSeconds, s.RecordsPerSecond = durationFigures(run)
-		if run.Status == syncs.StatusFailed {
-			t := string(errclass.Classify(run.ErrorMessage))
-			s.ErrorType = &t
-		}
-		out = append(out, s)
+		out = append(out, syncRun(run, stuckBefore))
 	}
 	return out, now, nil
 }

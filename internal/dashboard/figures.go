@@ -27,6 +27,9 @@ type figures struct {
 	errors    ErrorsResponse
 	sources   map[string]time.Time // every source with rows → its latest start_time
 	stuckFrom time.Time
+	runs24h   []CRMOutcomes
+	entities  []EntityStatus
+	stuckRuns []SyncRun
 }
 
 // rows is what the store answered for one refresh.
@@ -37,6 +40,8 @@ type rows struct {
 	started   []syncs.CRMCount
 	failed    []syncs.Run
 	schedules []syncs.Schedule
+	entities  []syncs.Entity
+	stuck     []syncs.Run
 }
 
 // dayBounds returns the days+1 midnights that cut the last `days` calendar days up to and
@@ -75,6 +80,11 @@ func (d *Dashboard) computeFigures(ctx context.Context, days int) (*figures, err
 	})
 	g.Go(func() (err error) { r.started, err = d.cfg.Store.StartedByCRM(gctx, bounds[0], bounds[days]); return })
 	g.Go(func() (err error) { r.schedules, err = d.cfg.Store.Schedules(gctx); return })
+	g.Go(func() (err error) {
+		r.entities, err = d.cfg.Store.Entities(gctx, syncs.EntityQuery{Since: now.Add(-entityWindow), Successes: d.cfg.EmptyRunsAfter})
+		return
+	})
+	g.Go(func() (err error) { r.stuck, err = d.cfg.Store.StuckRuns(gctx, stuckBefore, maxStuckRuns); return })
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -84,6 +94,7 @@ func (d *Dashboard) computeFigures(ctx context.Context, days int) (*figures, err
 		f.sources[run.CRMSource] = run.Start
 	}
 	f.overview = overview(r.running, r.groups)
+	f.runs24h = runs24h(r.groups)
 	crms, err := d.crmStatuses(ctx, now, r)
 	if err != nil {
 		return nil, err
@@ -102,6 +113,13 @@ func (d *Dashboard) computeFigures(ctx context.Context, days int) (*figures, err
 	f.errors, err = d.errorFigures(ctx, r.groups, r.failed, bounds)
 	if err != nil {
 		return nil, err
+	}
+	if f.entities, err = d.entityStatuses(ctx, r.entities); err != nil {
+		return nil, err
+	}
+	f.stuckRuns = make([]SyncRun, 0, len(r.stuck))
+	for _, run := range r.stuck {
+		f.stuckRuns = append(f.stuckRuns, syncRun(run, stuckBefore))
 	}
 	return f, nil
 }
@@ -122,6 +140,30 @@ func overview(running []syncs.RunningCount, groups []syncs.FinishedGroup) Overvi
 	o.CompletedToday, o.FailedToday, o.PartialToday = today.success, today.failed, today.partial
 	o.SuccessRate = today.successRate()
 	return o
+}
+
+// runs24h counts each CRM's rows finished in the last 24 hours by status, by source.
+func runs24h(groups []syncs.FinishedGroup) []CRMOutcomes {
+	bySource := make(map[string]*outcomes)
+	for _, g := range groups {
+		if !g.In24Hours {
+			continue
+		}
+		o := bySource[g.CRMSource]
+		if o == nil {
+			o = &outcomes{}
+			bySource[g.CRMSource] = o
+		}
+		o.add(g.Status, g.Count)
+	}
+	out := make([]CRMOutcomes, 0, len(bySource))
+	for source, o := range bySource {
+		if o.total() > 0 {
+			out = append(out, CRMOutcomes{CRMSource: source, Success: o.success, Failed: o.failed, Partial: o.partial})
+		}
+	}
+	slices.SortFunc(out, func(a, b CRMOutcomes) int { return cmp.Compare(a.CRMSource, b.CRMSource) })
+	return out
 }
 
 // outcomes counts finished rows by the three statuses the contract's rates are taken
@@ -233,7 +275,10 @@ func durationFigures(run syncs.Run) (*float64, *float64) {
 	if !ok {
 		return nil, nil
 	}
-	seconds := dur.Seconds()
+	// One division of whole microseconds (the databases' resolution): the nearest float
+	// to the exact figure, whose shortest decimal is that figure (1.316515, where
+	// Duration.Seconds() adds two rounded parts and gives 1.3165149999999999).
+	seconds := float64(dur.Microseconds()) / 1e6
 	if run.RecordsProcessed == nil {
 		return &seconds, nil
 	}

@@ -4,13 +4,17 @@ import (
 	"context"
 	"time"
 
+	"github.com/syncwatch/syncwatch/internal/feed"
 	"github.com/syncwatch/syncwatch/internal/health"
 )
 
-// HealthReporter is the health monitor as the dashboard sees it: the latest results of
-// checks that run in the background, read without waiting.
-type HealthReporter interface {
+// HealthSource is the health monitor as the dashboard sees it (health.Monitor is one):
+// the latest results of checks that run in the background, read without waiting; a
+// round of checks run now, for the refresh button; and a feed of each new reading.
+type HealthSource interface {
 	Report() health.Report
+	CheckNow(ctx context.Context) health.Report
+	Subscribe() *feed.Subscription[health.Report]
 }
 
 // SystemHealthResponse answers GET api/system-health/.
@@ -35,13 +39,10 @@ func (d *Dashboard) SystemHealth() SystemHealthResponse {
 // monitor can (concurrent callers share one round, and one within two seconds of the last
 // returns that one's results), waiting at most the checks' timeout.
 func (d *Dashboard) CheckHealthNow(ctx context.Context) SystemHealthResponse {
-	checker, ok := d.cfg.Health.(interface {
-		CheckNow(context.Context) health.Report
-	})
-	if !ok {
+	if d.cfg.Health == nil {
 		return d.SystemHealth()
 	}
-	return d.healthResponse(checker.CheckNow(ctx))
+	return d.healthResponse(d.cfg.Health.CheckNow(ctx))
 }
 
 func (d *Dashboard) healthResponse(r health.Report) SystemHealthResponse {

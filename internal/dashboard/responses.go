@@ -2,7 +2,7 @@ package dashboard
 
 import "time"
 
-// The JSON the API answers, field for field as reference/api-contract.md defines it.
+// The JSON the API answers, field for field as docs/api.md defines it.
 // A figure that cannot be computed is a nil pointer, encoded as null, never 0.
 
 // Meta is carried by every response: when its figures were computed and whether they are
@@ -13,10 +13,6 @@ type Meta struct {
 	// StaleSince is the time of the first failed refresh, while Stale.
 	StaleSince *time.Time `json:"stale_since,omitempty"`
 }
-
-// FiguresMeta returns the Meta of an answer; every answer that embeds Meta has it, so the
-// web layer can tell two answers of the same figures apart without reading them.
-func (m Meta) FiguresMeta() Meta { return m }
 
 // StatsResponse answers GET api/stats/.
 type StatsResponse struct {
@@ -70,7 +66,10 @@ type CRMStatus struct {
 
 // ScheduleInfo is one of a CRM's schedules.
 type ScheduleInfo struct {
-	Name       string `json:"name"`
+	Name string `json:"name"`
+	// ModelName is the schedule's model_name: the entity it syncs, as the warehouse
+	// names it (a sync_type in practice, sometimes a model class name or NA).
+	ModelName  string `json:"model_name"`
 	Mode       string `json:"mode"`
 	Recurrence string `json:"recurrence"`
 	State      string `json:"state"`

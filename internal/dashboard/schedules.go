@@ -34,7 +34,7 @@ func (d *Dashboard) addSchedules(ctx context.Context, now time.Time, crms []CRMS
 		}
 		r := schedule.Evaluate(s, now)
 		info := ScheduleInfo{
-			Name: word(s.Name), Mode: word(s.Mode), Recurrence: r.Description, State: string(r.State),
+			Name: word(s.Name), ModelName: word(s.ModelName), Mode: word(s.Mode), Recurrence: r.Description, State: string(r.State),
 			Invalid: r.Invalid, Note: r.Note, NextRun: utc(r.Next), Due: r.Due,
 			LastExpected: utc(r.LastExpected),
 		}

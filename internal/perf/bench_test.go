@@ -72,7 +72,7 @@ func coldServers(b *testing.B) func() (*dashboard.Dashboard, http.Handler) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h, err := web.NewServer(web.Config{Dashboard: d})
+		h, err := web.NewServer(web.Config{Figures: d})
 		if err != nil {
 			b.Fatal(err)
 		}

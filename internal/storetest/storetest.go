@@ -1,5 +1,5 @@
 // Package storetest is the behaviour every syncs.Store must show: the same rows go in, and
-// every figure of the contract (reference/api-contract.md) must come out as written there,
+// every figure of the contract (docs/api.md) must come out as written there,
 // on PostgreSQL in both table shapes and on SQLite alike. Each store's own tests call Run.
 //
 // The cases put their rows around a fixed "now" and check the figures the dashboard
@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncwatch/syncwatch/internal/clock"
 	"github.com/syncwatch/syncwatch/internal/dashboard"
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
@@ -81,6 +82,12 @@ func Run(t *testing.T, h Harness) {
 		{"schedules give each crm its next run and mark missed runs overdue", schedulesNextAndOverdue},
 		{"hostile text in every column comes out clean, masked and cut", hostileText},
 		{"every figure agrees with a literal reading of the contract on random rows", randomAgreement},
+		{"every number is the shortest decimal of its exact value", shortNumbers},
+		{"snapshots give each entity its figures, failure, streak and empty runs", snapshotEntities},
+		{"entities give each entity's latest, finished, timed and successful rows and its failure streak", entitiesAtEveryEdge},
+		{"stuck runs are the running rows started before the threshold, oldest first", stuckRuns},
+		{"success records are one entity's successful rows' records in a start range", successRecords},
+		{"entities, stuck runs and success records agree with a literal reading on random rows", randomEntities},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -95,7 +102,7 @@ func open(t *testing.T, h Harness, loc *time.Location, now time.Time) (*dashboar
 	t.Helper()
 	store, fx := h(t)
 	t.Cleanup(func() { _ = store.Close() })
-	d, err := dashboard.New(dashboard.Config{Store: store, Location: loc, Now: func() time.Time { return now }})
+	d, err := dashboard.New(dashboard.Config{Store: store, Location: loc, Clock: clock.NewFake(now)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package syncs
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -52,17 +51,31 @@ type Store interface {
 	// in [From, To]. The answer has one entry per probe, in order.
 	StartedNear(ctx context.Context, probes []StartProbe) ([]bool, error)
 
-	// Health measures a round trip of a trivial query and counts the server's connections
-	// to the monitored database.
+	// Entities answers, for every entity (crm_source, sync_type) with a row started at or
+	// after q.Since, what alerts and metrics need to know of it (see Entity), ordered by
+	// crm_source, then sync_type, byte by byte. It is asked once per refresh, never per
+	// viewer or scrape. A query that EntityQuery.Check refuses is an error.
+	Entities(ctx context.Context, q EntityQuery) ([]Entity, error)
+
+	// StuckRuns returns the running rows (status running or in_progress) whose start_time
+	// is before stuckBefore, oldest first (start_time, then id), at most limit (a negative
+	// limit is an error); messages are not read.
+	StuckRuns(ctx context.Context, stuckBefore time.Time, limit int) ([]Run, error)
+
+	// SuccessRecords returns records_processed of one entity's success and partial rows
+	// whose start_time is in [from, to), at most limit values (a negative limit is an
+	// error), in no particular order (the caller takes a median). NULLs, which mean "not
+	// known", are left out.
+	SuccessRecords(ctx context.Context, crmSource, syncType string, from, to time.Time, limit int) ([]int64, error)
+
+	// Health measures a round trip of a trivial query, counts the server's connections
+	// to the monitored database, and checks that the tables are as syncwatch needs them:
+	// an error wrapping ErrNotReady says what is wrong and how to fix it.
 	Health(ctx context.Context) (DatabaseHealth, error)
 
 	// Close releases the store's connections.
 	Close() error
 }
-
-// ErrUnavailable wraps every error that means the data source could not be reached or
-// did not answer in time, as opposed to a bug or a bad question.
-var ErrUnavailable = errors.New("data source unavailable")
 
 // RunningCount is how many of one CRM's rows are running, and how many of those are stuck.
 type RunningCount struct {
@@ -233,4 +246,9 @@ type Schedule struct {
 type DatabaseHealth struct {
 	ResponseTime    time.Duration
 	ConnectionCount int64
+	// Label names the database as the page shows it ("PostgreSQL 15.19", "SQLite").
+	Label string
+	// Warnings are problems that leave the figures right but incomplete (the schedules
+	// table missing or unreadable), each with its fix.
+	Warnings []string
 }

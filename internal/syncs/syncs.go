@@ -20,7 +20,7 @@ const (
 	StatusPartial = "partial"
 )
 
-// Aliases maps each alias that some sync engines write to the canonical word it stands for.
+// aliases maps each alias that some sync engines write to the canonical word it stands for.
 var aliases = map[string]string{
 	"in_progress": StatusRunning,
 	"completed":   StatusSuccess,

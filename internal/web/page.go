@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -17,7 +18,7 @@ var templateFS embed.FS
 
 // firstPaintTimeout bounds how long the page waits for figures that are not computed yet.
 // The dashboard keeps its figures computed, so this only matters on a cold start or when
-// the database is slow; past it the page is sent without figures and app.js fetches them.
+// the database is slow; past it the page is sent without figures and the page's script fetches them.
 const firstPaintTimeout = 3 * time.Second
 
 // pageData is what the page template renders.
@@ -34,14 +35,15 @@ type pageData struct {
 	Initial initialData
 }
 
-// initialData is the answer of every API endpoint the page reads, under the names app.js
-// gives them; an endpoint that failed is null and app.js fetches it.
+// initialData is the answer of every API endpoint the page reads, under the names the page's script
+// gives them, as the API encodes them; an endpoint that failed is null and the page's script
+// fetches it.
 type initialData struct {
-	Stats        *dashboard.StatsResponse        `json:"stats"`
-	CRMStatus    *dashboard.CRMStatusResponse    `json:"crm_status"`
-	RecentSyncs  *dashboard.RecentSyncsResponse  `json:"recent_syncs"`
-	Charts       *dashboard.ChartsResponse       `json:"charts"`
-	Errors       *dashboard.ErrorsResponse       `json:"errors"`
+	Stats        json.RawMessage                 `json:"stats"`
+	CRMStatus    json.RawMessage                 `json:"crm_status"`
+	RecentSyncs  json.RawMessage                 `json:"recent_syncs"`
+	Charts       json.RawMessage                 `json:"charts"`
+	Errors       json.RawMessage                 `json:"errors"`
 	SystemHealth *dashboard.SystemHealthResponse `json:"system_health"`
 }
 
@@ -61,9 +63,9 @@ func (s *Server) handlePage() http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), firstPaintTimeout)
 		defer cancel()
 		data := pageData{
-			RefreshSeconds: max(1, int(s.cfg.Dashboard.RefreshInterval().Round(time.Second).Seconds())),
+			RefreshSeconds: max(1, int(s.cfg.Figures.RefreshInterval().Round(time.Second).Seconds())),
 			Version:        s.cfg.Version,
-			DefaultDays:    s.cfg.Dashboard.DefaultDays(),
+			DefaultDays:    s.cfg.Figures.DefaultDays(),
 			Initial:        s.initialData(ctx),
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -74,38 +76,33 @@ func (s *Server) handlePage() http.Handler {
 	})
 }
 
-// initialData asks the dashboard for every figure the page shows, as the API would answer
-// it with default parameters. The figures and the recent runs are two cached computations,
-// so they are asked in parallel; a failure leaves its part null, and is not logged here,
-// because app.js asks the API at once and the API logs it.
+// initialData asks for every figure the page shows, as the API would answer it with
+// default parameters. The figures and the recent runs are two cached computations, so
+// they are asked in parallel; a failure leaves its part null, and is not logged here,
+// because the page's script asks the API at once and the API answers why.
 func (s *Server) initialData(ctx context.Context) initialData {
-	d := s.cfg.Dashboard
-	days := d.DefaultDays()
+	f := s.cfg.Figures
+	days := f.DefaultDays()
 	var in initialData
+	ok := func(b []byte, err error) json.RawMessage {
+		if err != nil {
+			return nil
+		}
+		return b
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		// Stats, CRM status, charts and errors all come from the one computation of the
 		// default days, so after the first they return at once.
-		if v, err := d.Stats(ctx); err == nil {
-			in.Stats = &v
-		}
-		if v, err := d.CRMStatus(ctx); err == nil {
-			in.CRMStatus = &v
-		}
-		if v, err := d.Charts(ctx, days); err == nil {
-			in.Charts = &v
-		}
-		if v, err := d.Errors(ctx, days); err == nil {
-			in.Errors = &v
-		}
+		in.Stats = ok(f.StatsJSON(ctx))
+		in.CRMStatus = ok(f.CRMStatusJSON(ctx))
+		in.Charts = ok(f.ChartsJSON(ctx, days))
+		in.Errors = ok(f.ErrorsJSON(ctx, days))
 	})
 	wg.Go(func() {
-		q := dashboard.RecentQuery{Limit: dashboard.DefaultRecentLimit}
-		if v, err := d.RecentSyncs(ctx, q); err == nil {
-			in.RecentSyncs = &v
-		}
+		in.RecentSyncs = ok(f.RecentSyncsJSON(ctx, dashboard.RecentQuery{Limit: dashboard.DefaultRecentLimit}))
 	})
-	health := d.SystemHealth()
+	health := f.SystemHealth()
 	in.SystemHealth = &health
 	wg.Wait()
 	return in

@@ -11,24 +11,46 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/syncwatch/syncwatch/internal/dashboard"
 )
 
+// Figures is what the server serves: the dashboard's answers, already encoded in JSON
+// (the same bytes for every viewer between two refreshes), and the health. The
+// dashboard package's Dashboard is the one implementation; tests use a fake.
+type Figures interface {
+	StatsJSON(ctx context.Context) ([]byte, error)
+	CRMStatusJSON(ctx context.Context) ([]byte, error)
+	RecentSyncsJSON(ctx context.Context, q dashboard.RecentQuery) ([]byte, error)
+	ChartsJSON(ctx context.Context, days int) ([]byte, error)
+	ErrorsJSON(ctx context.Context, days int) ([]byte, error)
+	// SystemHealth answers from the latest background checks, without waiting.
+	SystemHealth() dashboard.SystemHealthResponse
+	// CheckHealthNow runs the checks now (coalesced), waiting at most their timeout.
+	CheckHealthNow(ctx context.Context) dashboard.SystemHealthResponse
+	// RefreshInterval is how often the figures change, and the page refreshes.
+	RefreshInterval() time.Duration
+	// DefaultDays is the number of days the page shows.
+	DefaultDays() int
+}
+
 // Config is what the server needs.
 type Config struct {
 	// BasePath is where the page and the API live, with a slash at each end (default
 	// /ingestion/monitoring/).
-	BasePath  string
-	Dashboard *dashboard.Dashboard
+	BasePath string
+	Figures  Figures
 	// Ready reports whether the data source can be reached, for /readyz.
 	Ready   func(ctx context.Context) error
 	Version string
 	Logger  *slog.Logger
 	// Auth, when set, guards everything but /healthz and /readyz.
 	Auth *Auth
+	// Metrics, when set, serves Prometheus' scrapes at /metrics and under the base path
+	// (internal/metrics), behind the same Auth as the rest.
+	Metrics http.Handler
 }
 
 // Server is the HTTP handler of syncwatch.
@@ -37,15 +59,15 @@ type Server struct {
 	mux    *http.ServeMux
 	page   *template.Template
 	static *staticFiles
-
-	encodedMu sync.Mutex
-	encoded   map[string]encodedAnswer
+	// notReady remembers whether /readyz last answered 503, so that only changes are
+	// logged, not every probe of an orchestrator during an outage.
+	notReady atomic.Bool
 }
 
 // NewServer builds the handler and its routes.
 func NewServer(cfg Config) (*Server, error) {
-	if cfg.Dashboard == nil {
-		return nil, errors.New("web: no dashboard")
+	if cfg.Figures == nil {
+		return nil, errors.New("web: no figures to serve")
 	}
 	base, err := normalizeBasePath(cfg.BasePath)
 	if err != nil {
@@ -63,7 +85,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), page: page, static: static, encoded: make(map[string]encodedAnswer)}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), page: page, static: static}
 	s.routes()
 	return s, nil
 }

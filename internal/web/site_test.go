@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/syncwatch/syncwatch/internal/dashboard"
+	"github.com/syncwatch/syncwatch/internal/feed"
 	"github.com/syncwatch/syncwatch/internal/health"
 	"github.com/syncwatch/syncwatch/internal/pgtest"
 	"github.com/syncwatch/syncwatch/internal/postgres"
@@ -36,12 +37,13 @@ type siteOptions struct {
 	// follow new rows); without it, figures stay cached for the interval, so the page
 	// and the test's own API calls see the same figures.
 	run    bool
-	health dashboard.HealthReporter
+	health dashboard.HealthSource
 	seed   func(t *testing.T, db *pgtest.DB)
 }
 
 func newSite(t *testing.T, opts siteOptions) *site {
 	t.Helper()
+	needsServices(t)
 	db := pgtest.New(t, pgtest.ShapeA)
 	if opts.seed != nil {
 		opts.seed(t, db)
@@ -67,13 +69,23 @@ func newSite(t *testing.T, opts siteOptions) *site {
 			<-done
 		})
 	}
-	srv, err := web.NewServer(web.Config{BasePath: basePath, Dashboard: dash, Version: "test"})
+	srv, err := web.NewServer(web.Config{BasePath: basePath, Figures: dash, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return &site{db: db, ts: ts, dash: dash}
+}
+
+// needsServices skips a test that needs PostgreSQL, Chromium or Node in the fast tier:
+// `go test -short ./internal/web` runs the server over a fake in well under a second, for
+// every save. The README's test command never passes -short, and fails on any skip.
+func needsServices(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs PostgreSQL, Chromium or Node; -short runs the fast tier only")
+	}
 }
 
 // pageURL is the URL of the dashboard page.
@@ -94,13 +106,21 @@ func (s *site) api(t *testing.T, path string) map[string]any {
 }
 
 // fixedHealth reports the figures of a working Celery and Redis, with one warning, so
-// the screenshots show every colour a section can have.
-type fixedHealth struct{ at time.Time }
+// the screenshots show every colour a section can have. Its reading never changes.
+type fixedHealth struct {
+	at      time.Time
+	updates feed.Feed[health.Report]
+}
 
-func (h fixedHealth) Report() health.Report {
+func (h *fixedHealth) Subscribe() *feed.Subscription[health.Report] { return h.updates.Subscribe() }
+
+func (h *fixedHealth) CheckNow(context.Context) health.Report { return h.Report() }
+
+func (h *fixedHealth) Report() health.Report {
 	at := h.at
 	var r health.Report
 	r.Database.Check = health.Check{Status: health.StatusHealthy, CheckedAt: &at}
+	r.Database.Label = "SQLite"
 	r.Database.ResponseTimeMS = ptr(1.8)
 	r.Database.ConnectionCount = ptr(int64(14))
 	r.Celery.Check = health.Check{Status: health.StatusDegraded, CheckedAt: &at,

@@ -1,0 +1,27 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package when any goroutine outlives the tests: every test stops
+// the syncwatch it started (its run() returns), so whatever is left was started by run()
+// and not joined at shutdown. It also removes the binary builtBinary made.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if bin, err := builtBinary(); err == nil {
+		os.RemoveAll(filepath.Dir(bin))
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goroutines outlived the tests: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
