@@ -304,6 +304,12 @@ var components = []struct {
 	{"database", func(r health.Report) health.Check { return r.Database.Check }},
 	{"redis", func(r health.Report) health.Check { return r.Redis.Check }},
 	{"celery", func(r health.Report) health.Check { return r.Celery.Check }},
+	{"rabbitmq", func(r health.Report) health.Check {
+		if r.RabbitMQ == nil {
+			return health.Check{Status: health.StatusNotConfigured}
+		}
+		return r.RabbitMQ.Check
+	}},
 }
 
 // statuses are the values of the status label of component_status.
