@@ -186,7 +186,7 @@ func (e *Email) deliver(ctx context.Context, body []byte) error {
 			auth = &loginAuth{user: e.cfg.User, password: e.cfg.Password, host: e.cfg.Host}
 		}
 		if err := c.Auth(auth); err != nil {
-			return fmt.Errorf("auth: %w", err)
+			return fmt.Errorf("login: %w", err)
 		}
 	}
 	if err := c.Mail(e.from.Address); err != nil {

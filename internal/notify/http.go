@@ -46,6 +46,9 @@ func postJSON(ctx context.Context, client *http.Client, rawURL, target string, b
 		if errors.As(err, &ue) {
 			err = ue.Err // url.Error repeats the URL, secret and all
 		}
+		if errors.Is(err, io.EOF) {
+			err = errors.New("the receiver closed the connection")
+		}
 		return fmt.Errorf("%s: %s", target, errclass.Mask(err.Error()))
 	}
 	defer resp.Body.Close()
