@@ -45,6 +45,8 @@ type Coordinator struct {
 	reached   bool
 	absent    int
 	warned    bool
+	// polled, when set (by tests), is called after each poll.
+	polled func()
 }
 
 // CoordinatorConfig configures a Coordinator.
@@ -82,7 +84,9 @@ func NewCoordinator(cfg CoordinatorConfig) (*Coordinator, error) {
 	step := cfg.Lease / 3
 	opts.Protocol, opts.DisableIdentity, opts.MaxRetries = 2, true, -1
 	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = step, step, step
-	opts.PoolSize = 2
+	// go-redis refuses to dial for a second once PoolSize dials in a row have failed: room
+	// for a few failures, so that a poll soon after Redis is back reaches it.
+	opts.PoolSize = 10
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -121,6 +125,9 @@ func (c *Coordinator) run(ctx context.Context, e *Engine) {
 	defer ticker.Stop()
 	for {
 		c.poll(ctx, e)
+		if c.polled != nil {
+			c.polled()
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -147,7 +154,8 @@ func (c *Coordinator) poll(ctx context.Context, e *Engine) {
 			e.senderChanged()
 		case 2:
 			c.log.Info("alerts: the coordination Redis had lost the sender's lease; taken again", "replica", c.id)
-			e.shareNow()
+			e.senderChanged() // saves the shared state again
+
 		}
 		return
 	}

@@ -201,10 +201,18 @@ func (e *Engine) Evaluate(s dashboard.Snapshot) {
 	e.applyLocked(ev, now)
 	e.evaluations++
 	e.evaluatedAt = now
-	e.publishLocked(now)
 	e.mu.Unlock()
 	e.save()
+	e.publish()
 	e.kickAll()
+}
+
+// publish makes the view of the current state. It follows a save, so that what a view
+// shows is recorded.
+func (e *Engine) publish() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.publishLocked(e.now())
 }
 
 // applyLocked moves the alerts' states to what ev says.
@@ -344,9 +352,9 @@ func (e *Engine) now() time.Time { return e.clock.Now().UTC().Truncate(time.Micr
 func (e *Engine) senderChanged() {
 	e.mu.Lock()
 	e.version++
-	e.publishLocked(e.now())
 	e.mu.Unlock()
 	e.save()
+	e.publish()
 	e.kickAll()
 }
 
@@ -376,9 +384,9 @@ func (e *Engine) adopt(shared State) {
 		}
 	}
 	e.version++
-	e.publishLocked(e.now())
 	e.mu.Unlock()
 	e.save()
+	e.publish()
 }
 
 // follow takes the channels' part of the shared state on a replica that does not send,

@@ -122,11 +122,11 @@ func (o *outbox) step(ctx context.Context) (wake time.Time, again bool) {
 				o.heldSig = sig
 				cs.HeldBack++
 				e.version++
-				e.publishLocked(now)
 			}
 			free := cs.Sent[0].Add(time.Hour)
 			e.mu.Unlock()
 			e.save()
+			e.publish()
 			return free, false
 		}
 	}
@@ -239,9 +239,9 @@ func (o *outbox) delivered(d delivery, err error) {
 	}
 	e.totals[o.ch.Kind()][result]++
 	e.version++
-	e.publishLocked(now)
 	e.mu.Unlock()
 	e.save()
+	e.publish()
 }
 
 // recent keeps the times within the hour before now.
