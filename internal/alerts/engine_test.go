@@ -206,9 +206,11 @@ func TestTheHourlyCapHoldsBackAndSaysHowMany(t *testing.T) {
 	}
 	fire(1)
 	ch.next(t)
+	settled(t, h.e) // recorded as sent at this time
 	h.clock.Advance(10 * time.Minute)
 	fire(2)
 	ch.next(t)
+	settled(t, h.e)
 	// Two more alerts fire, in two evaluations: two messages held back.
 	h.clock.Advance(10 * time.Minute)
 	fire(3)
@@ -243,12 +245,14 @@ func TestAlertmanagerChannelsGetEveryFiringAlertAgainAndNoCap(t *testing.T) {
 	s.Entities = []dashboard.EntityStatus{failing("genius", "a", 2, now)}
 	h.e.Evaluate(s)
 	am.next(t)
+	settled(t, h.e)
 	h.clock.Advance(30 * time.Second)
 	s.Entities = append(s.Entities, failing("genius", "b", 2, now))
 	h.e.Evaluate(s)
 	if got := describe(am.next(t)); got != "+sync_failing{crm=genius,sync_type=b}" {
 		t.Fatalf("second push: %s", got)
 	}
+	settled(t, h.e)
 	// A minute after its last push, each firing alert is pushed again.
 	h.clock.Advance(30 * time.Second)
 	if got := describe(am.next(t)); got != "+sync_failing{crm=genius,sync_type=a}" {
