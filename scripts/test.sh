@@ -2,7 +2,7 @@
 # Runs every test of syncwatch, on a fresh Debian machine as on a developer's.
 #
 # It installs what the tests need and is missing (as root, with apt-get: PostgreSQL, Redis,
-# Chromium, Celery, Alertmanager, aiosmtpd), makes sure a PostgreSQL server answers (the one named by
+# Chromium, Celery, Node.js, Alertmanager, aiosmtpd), makes sure a PostgreSQL server answers (the one named by
 # TEST_DATABASE_URL, else the local one on 127.0.0.1:5432, else a private one it starts in
 # a temporary directory), then runs gofmt, go vet, every Go test (database, Redis, Celery
 # and browser tests included) and a short run of every fuzzer. A skipped test fails the
@@ -23,9 +23,11 @@ missing=()
 [ -n "$(pg_bin)" ] || command -v initdb >/dev/null || missing+=(postgresql)
 command -v redis-server >/dev/null || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v node >/dev/null || missing+=(nodejs)     # the page's JavaScript unit tests (node --test)
 /usr/bin/python3 -c 'import celery, redis' 2>/dev/null || missing+=(python3-celery python3-redis)
 command -v pgrep >/dev/null || missing+=(procps)    # the fault tests freeze PostgreSQL's processes
 command -v runuser >/dev/null || missing+=(util-linux)
+command -v systemd-analyze >/dev/null || missing+=(systemd) # checks docs/deploy/syncwatch.service
 command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager) # the alerts' Alertmanager channel
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)   # the alerts' SMTP server
 if [ ${#missing[@]} -gt 0 ]; then

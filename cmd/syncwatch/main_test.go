@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -8,7 +11,17 @@ import (
 
 // TestMain fails the package when any goroutine outlives the tests: every test stops
 // the syncwatch it started (its run() returns), so whatever is left was started by run()
-// and not joined at shutdown.
+// and not joined at shutdown. It also removes the binary builtBinary made.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	code := m.Run()
+	if bin, err := builtBinary(); err == nil {
+		os.RemoveAll(filepath.Dir(bin))
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goroutines outlived the tests: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }

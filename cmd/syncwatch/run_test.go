@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -224,7 +225,7 @@ func TestNetworkAddressNeedsAuthentication(t *testing.T) {
 	}{
 		{"no credentials", s.base + "api/stats/", nil, 401},
 		{"the page without credentials", s.base, nil, 401},
-		{"static files without credentials", s.base + "static/app.js", nil, 401},
+		{"static files without credentials", s.base + "static/dashboard.js", nil, 401},
 		{"a wrong password", s.base + "api/stats/", basic("alice", "wrong"), 401},
 		{"an unknown user", s.base + "api/stats/", basic("mallory", "correct horse"), 401},
 		{"a wrong token", s.base + "api/stats/", http.Header{"Authorization": {"Bearer nope-nope-nope-nope"}}, 401},
@@ -528,9 +529,64 @@ func TestHelpAndFlagErrorsShowNoSecrets(t *testing.T) {
 				t.Errorf("%v: the output shows %s:\n%s", args, secret, stderr.String())
 			}
 		}
-		if !strings.Contains(stderr.String(), "(env DATABASE_URL)") {
+		help := args[len(args)-1] == "-h"
+		if help && !strings.Contains(stderr.String(), "(env DATABASE_URL)") {
 			t.Errorf("%v: the help no longer says where the URL comes from:\n%s", args, stderr.String())
 		}
+		// A bad flag is the error and one line pointing to -h, not a screen of help
+		// that scrolls the error away.
+		if lines := strings.Count(stderr.String(), "\n"); !help && (lines != 2 || !strings.Contains(stderr.String(), " -h' for its flags")) {
+			t.Errorf("%v: got %d lines, want the error and a pointer to -h:\n%s", args, lines, stderr.String())
+		}
+	}
+}
+
+func TestFlagValuesAreCheckedByName(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	cases := []struct {
+		args []string
+		want string // in the error
+	}{
+		{[]string{"--addr=nonsense"}, `--addr: "nonsense" is not host:port`},
+		{[]string{"--addr=127.0.0.1:99999"}, "--addr: "},
+		{[]string{"--addr", busy.Addr().String()}, "already in use (another syncwatch?); choose another with --addr"},
+		{[]string{"--stuck-after=-5m"}, "--stuck-after: -5m0s must be a positive duration"},
+		{[]string{"--health-timeout=0s"}, "--health-timeout: "},
+		{[]string{"--overdue-grace=-1m"}, "--overdue-grace: "},
+		{[]string{"--base-path=noslash"}, `--base-path: "noslash" must start with a slash`},
+		{[]string{"--refresh=10ms"}, "--refresh must be at least 1s"},
+	}
+	for _, c := range cases {
+		err := run(context.Background(), c.args, func(k string) string {
+			return map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1:1/x"}[k]
+		}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: got %v, want an error saying %q", c.args, err, c.want)
+		}
+	}
+	if err := run(context.Background(), []string{"version", "--bogus"}, func(string) string { return "" }, io.Discard, io.Discard); !errors.Is(err, errUsage) {
+		t.Errorf("version --bogus: got %v, want a usage error", err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--version"}, func(string) string { return "" }, &out, io.Discard); err != nil || !strings.HasPrefix(out.String(), "syncwatch ") {
+		t.Errorf("--version: got %v %q", err, out.String())
+	}
+}
+
+func TestAllInterfacesPrintsAnAddressToOpen(t *testing.T) {
+	t.Parallel()
+	db := dbWithRows(t)
+	s := start(t, map[string]string{"DATABASE_URL": db.URL, "SYNCWATCH_AUTH_TOKEN": "0123456789abcdef-token"}, "--addr", "0.0.0.0:0")
+	if !strings.HasPrefix(s.base, "http://127.0.0.1:") {
+		t.Errorf("printed %q, want an address a browser can open", s.base)
+	}
+	if status, _, _ := get(t, s.root+"/healthz", nil); status != 200 {
+		t.Errorf("the printed address does not answer: %d", status)
 	}
 }
 
@@ -578,5 +634,101 @@ func TestHealthChecksOnDemand(t *testing.T) {
 	}
 	if status, body, _ := get(t, s.base+"api/system-health/?check=soon", nil); status != 400 || !strings.Contains(string(body), "check") {
 		t.Errorf("check=soon: got %d %s, want 400 naming check", status, body)
+	}
+}
+
+func TestAnEmptyDatabaseSaysWhatIsMissing(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewEmpty(t)
+	s := start(t, map[string]string{"DATABASE_URL": db.URL}, "--addr", "127.0.0.1:0")
+	for _, p := range []string{"api/stats/", "api/crm-status/", "api/recent-syncs/?limit=20", "api/performance-charts/", "api/errors/"} {
+		status, body, _ := get(t, s.base+p, nil)
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		if err := json.Unmarshal(body, &e); err != nil || status != 503 || e.Error.Code != "warehouse_not_ready" ||
+			!strings.Contains(e.Error.Message, "orchestration.sync_history does not exist") || !strings.Contains(e.Error.Message, "syncwatch doctor") {
+			t.Errorf("%s: got %d %s, want 503 warehouse_not_ready naming the table and the doctor", p, status, body)
+		}
+	}
+	eventually(t, 10*time.Second, "the database health turns unhealthy with the reason", func() bool {
+		_, body, _ := get(t, s.base+"api/system-health/", nil)
+		return strings.Contains(string(body), `"status":"unhealthy","error":"database: table orchestration.sync_history does not exist`)
+	})
+	if status, _, _ := get(t, s.root+"/readyz", nil); status != 503 {
+		t.Errorf("readyz: %d, want 503", status)
+	}
+	if n := strings.Count(s.stderr.String(), "the warehouse is not as syncwatch needs it"); n != 1 {
+		t.Errorf("the start-up check logged %d times, want one clear line:\n%s", n, s.stderr)
+	}
+}
+
+// builtBinary builds syncwatch as a user does, in its git checkout (with VCS stamping),
+// once for the tests that need the real binary.
+var builtBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "syncwatch-bin-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "syncwatch")
+	if out, err := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+func binary(t *testing.T) string {
+	t.Helper()
+	bin, err := builtBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// TestVersionSaysWhatWasBuilt checks that version names the commit syncwatch was built
+// from.
+func TestVersionSaysWhatWasBuilt(t *testing.T) {
+	t.Parallel()
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatalf("git rev-parse HEAD: %v (the tests run in syncwatch's git checkout)", err)
+	}
+	out, err := exec.Command(binary(t), "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "revision " + strings.TrimSpace(string(head)); !strings.Contains(string(out), want) {
+		t.Errorf("--version printed %q, want it to name %s", out, want)
+	}
+}
+
+// TestSystemdUnitVerifies checks docs/deploy/syncwatch.service with systemd's own
+// checker, pointed at a real binary: every directive must be one this systemd knows.
+func TestSystemdUnitVerifies(t *testing.T) {
+	t.Parallel()
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Fatal("systemd-analyze not found: install systemd (scripts/test.sh does)")
+	}
+	unit, err := os.ReadFile("../../docs/deploy/syncwatch.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(unit, []byte("ExecStart=/usr/local/bin/syncwatch serve")) {
+		t.Fatal("the unit no longer starts /usr/local/bin/syncwatch serve")
+	}
+	for _, want := range []string{"DynamicUser=yes", "EnvironmentFile=", "Restart=on-failure"} {
+		if !bytes.Contains(unit, []byte(want)) {
+			t.Errorf("the unit lacks %s", want)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "syncwatch.service")
+	if err := os.WriteFile(path, bytes.ReplaceAll(unit, []byte("/usr/local/bin/syncwatch"), []byte(binary(t))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(analyze, "verify", path).CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 	}
 }

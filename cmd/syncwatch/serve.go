@@ -136,8 +136,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("--timezone: unknown time zone %q", cfg.timeZone)
 	}
-	if cfg.refresh < time.Second {
-		return errors.New("--refresh must be at least 1s")
+	if err := cfg.validate(); err != nil {
+		return err
 	}
 	auth, err := cfg.access.auth(cfg.addr)
 	if err != nil {
@@ -150,7 +150,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// Listen before anything else starts, so a port in use is reported at once.
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return listenError(cfg.addr, err)
 	}
 	defer ln.Close()
 
@@ -162,6 +162,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer store.Close()
+	checkWarehouse(ctx, store, logger)
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var background sync.WaitGroup
 	defer background.Wait()
@@ -235,7 +236,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	background.Go(func() { dash.Run(bgCtx) })
 	background.Go(func() { monitor.Run(bgCtx) })
 
-	fmt.Fprintf(stdout, "syncwatch %s: serving http://%s%s\n", buildVersion(), ln.Addr(), handler.BasePath())
+	hostport, note := servingAddress(cfg.addr, ln.Addr())
+	fmt.Fprintf(stdout, "syncwatch %s: serving http://%s%s\n", buildVersion(), hostport, handler.BasePath())
+	if note != "" {
+		fmt.Fprintf(stdout, "(%s)\n", note)
+	}
 	if cfg.databaseURL == "" {
 		fmt.Fprintf(stdout, "This is a demo on an embedded database (%s)%s.\n"+
 			"To watch your warehouse, set DATABASE_URL to its PostgreSQL URL.\n",
@@ -256,6 +261,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// checkWarehouse checks the tables once at start-up and logs one clear line: ready, or
+// what is wrong and how to fix it. Either way syncwatch serves, and says the same in its
+// health section and answers until the warehouse is fixed.
+func checkWarehouse(ctx context.Context, store syncs.Store, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	h, err := store.Health(ctx)
+	why, _ := syncs.Reason(err)
+	switch {
+	case errors.Is(err, syncs.ErrNotReady):
+		logger.Error("the warehouse is not as syncwatch needs it: "+why, "err", err)
+	case err != nil && why != "":
+		logger.Warn("the warehouse cannot be reached yet: "+why+"; syncwatch keeps trying", "err", err)
+	case err != nil:
+		logger.Warn("the warehouse cannot be checked", "err", err)
+	case len(h.Warnings) > 0:
+		logger.Warn("warehouse readable, with a problem: "+strings.Join(h.Warnings, "; "), "database", h.Label)
+	default:
+		logger.Info("warehouse ready", "database", h.Label)
+	}
 }
 
 // openStore opens the warehouse's database, or, without one, the embedded demo database

@@ -1,5 +1,5 @@
 // Package dashboard turns a Store's answers and the health checks into the figures of
-// reference/api-contract.md, and keeps them: computed once per refresh interval in the
+// docs/api.md, and keeps them: computed once per refresh interval in the
 // background, whatever the number of viewers, and kept through an outage as the last good
 // figures, marked stale. Its methods know nothing about HTTP.
 package dashboard

@@ -259,7 +259,10 @@ func durationFigures(run syncs.Run) (*float64, *float64) {
 	if !ok {
 		return nil, nil
 	}
-	seconds := dur.Seconds()
+	// One division of whole microseconds (the databases' resolution): the nearest float
+	// to the exact figure, whose shortest decimal is that figure (1.316515, where
+	// Duration.Seconds() adds two rounded parts and gives 1.3165149999999999).
+	seconds := float64(dur.Microseconds()) / 1e6
 	if run.RecordsProcessed == nil {
 		return &seconds, nil
 	}

@@ -2,7 +2,7 @@ package dashboard
 
 import "time"
 
-// The JSON the API answers, field for field as reference/api-contract.md defines it.
+// The JSON the API answers, field for field as docs/api.md defines it.
 // A figure that cannot be computed is a nil pointer, encoded as null, never 0.
 
 // Meta is carried by every response: when its figures were computed and whether they are

@@ -2,6 +2,8 @@ package dashboard_test
 
 import (
 	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -192,3 +194,58 @@ func TestSnapshotsEndWhenRunReturns(t *testing.T) {
 }
 
 var _ dashboard.HealthSource = (*healthFeed)(nil)
+
+// switchStore is a warehouse that goes down when told to.
+type switchStore struct {
+	nullStore
+	down atomic.Bool
+}
+
+func (s *switchStore) err() error {
+	if s.down.Load() {
+		return &syncs.SourceError{Kind: syncs.ErrUnavailable, Reason: "cannot connect", Err: errors.New("refused")}
+	}
+	return nil
+}
+
+func (s *switchStore) RecentRuns(ctx context.Context, q syncs.RecentQuery) ([]syncs.Run, error) {
+	return nil, s.err()
+}
+
+func (s *switchStore) FinishedSince(ctx context.Context, w syncs.Window) (syncs.Finished, error) {
+	return syncs.Finished{}, s.err()
+}
+
+func TestThePagesRecentSyncsAreKeptThroughAnOutageNobodyAskedBefore(t *testing.T) {
+	t.Parallel()
+	// In a bubble, where time moves only when every goroutine waits: synctest.Wait
+	// returns when the refresh has ended, without a signal of its own.
+	synctest.Test(t, func(t *testing.T) {
+		store := &switchStore{}
+		d, err := dashboard.New(dashboard.Config{Store: store, RefreshInterval: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go d.Run(ctx)
+		synctest.Wait() // the figures and the page's recent syncs, computed at start
+		// Nobody has asked for the recent syncs yet; the warehouse goes away.
+		store.down.Store(true)
+		time.Sleep(time.Minute) // in the bubble: the next refresh, at once
+		synctest.Wait()
+		r, err := d.RecentSyncs(context.Background(), dashboard.RecentQuery{Limit: dashboard.DefaultRecentLimit})
+		if err != nil {
+			t.Fatalf("the page's recent syncs during an outage: %v, want the last ones, stale", err)
+		}
+		if !r.Stale {
+			t.Errorf("recent syncs during an outage: stale %v, want true", r.Stale)
+		}
+		// Another question nobody asked before has no figures to keep: a 503, as before.
+		if _, err := d.RecentSyncs(context.Background(), dashboard.RecentQuery{Limit: 5}); !errors.Is(err, syncs.ErrUnavailable) {
+			t.Errorf("a question never asked, during the outage: %v, want unavailable", err)
+		}
+		cancel()
+		synctest.Wait()
+	})
+}

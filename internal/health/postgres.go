@@ -11,6 +11,8 @@ import (
 // DatabaseReport is the database section of the system-health answer.
 type DatabaseReport struct {
 	Check
+	// Label names the database ("PostgreSQL 15.19", "SQLite"), as the store knows it.
+	Label string `json:"label,omitempty"`
 	// ResponseTimeMS is the round trip of a trivial query, as the store measured it.
 	ResponseTimeMS *float64 `json:"response_time_ms"`
 	// ConnectionCount is the number of server connections to the monitored database.
@@ -27,16 +29,25 @@ func checkDatabase(ctx context.Context, measure func(context.Context) (syncs.Dat
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err() // a measurement that ignored its context is still too late
 	}
+	rep.Label = h.Label
 	if err != nil {
-		rep.Status, rep.Error = StatusUnhealthy, reason(fmt.Errorf("database: %w", err), timeout, "")
+		rep.Status = StatusUnhealthy
+		if why, ok := syncs.Reason(err); ok {
+			rep.Error = "database: " + why // the full error is the dashboard's to log
+		} else {
+			rep.Error = reason(fmt.Errorf("database: %w", err), timeout, "")
+		}
 		return rep
 	}
 	rep.ResponseTimeMS = ptr(millis(h.ResponseTime))
 	rep.ConnectionCount = ptr(h.ConnectionCount)
 	rep.Status = StatusHealthy
+	rep.Warnings = append(rep.Warnings, h.Warnings...)
 	if slowest := max(elapsed, h.ResponseTime); slowest > timeout/2 {
-		rep.Status = StatusDegraded
 		rep.Warnings = append(rep.Warnings, slowWarning("the database", slowest, timeout))
+	}
+	if len(rep.Warnings) > 0 {
+		rep.Status = StatusDegraded
 	}
 	return rep
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // BenchmarkPageReady measures, in Chromium, how long after navigation the page stands
-// with all its figures (app.js records the moment in data-ready-ms): on a first visit to
+// with all its figures (the page's script records the moment in data-ready-ms): on a first visit to
 // a server that has not computed anything yet, and on a visit served from memory.
 func BenchmarkPageReady(b *testing.B) {
 	newServer := coldServers(b)

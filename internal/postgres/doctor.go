@@ -63,7 +63,7 @@ func (db *DB) Diagnose(ctx context.Context) (Diagnosis, error) {
 	err := db.pool.QueryRow(ctx, `SELECT to_regclass('orchestration.sync_history') IS NOT NULL,
 			current_setting('default_transaction_read_only') = 'on'`).Scan(&exists, &d.ReadOnly)
 	if err != nil {
-		return d, fmt.Errorf("doctor: %w", unavailable(err))
+		return d, fmt.Errorf("doctor: %w", classify(err))
 	}
 	if !exists {
 		return d, fmt.Errorf("doctor: there is no table orchestration.sync_history in this database")
@@ -80,7 +80,7 @@ func (db *DB) Diagnose(ctx context.Context) (Diagnosis, error) {
 		FROM pg_class c WHERE c.oid = 'orchestration.sync_history'::regclass`).
 		Scan(&d.Rows, &idType, &jsonNullable, &analyzed, &d.CanWrite, &d.HasSchedules)
 	if err != nil {
-		return d, fmt.Errorf("doctor: table: %w", unavailable(err))
+		return d, fmt.Errorf("doctor: table: %w", classify(err))
 	}
 	switch {
 	case idType == "integer" && jsonNullable:

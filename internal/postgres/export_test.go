@@ -7,7 +7,7 @@ import "context"
 func ExecForTest(ctx context.Context, db *DB, sql string) (string, error) {
 	tag, err := db.pool.Exec(ctx, sql)
 	if err != nil {
-		return "", unavailable(err)
+		return "", classify(err)
 	}
 	return tag.String(), nil
 }

@@ -315,20 +315,33 @@ func (db *DB) Health(ctx context.Context) (syncs.DatabaseHealth, error) {
 	var h syncs.DatabaseHealth
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
-		return h, fmt.Errorf("database health: %w", unavailable(err))
+		return h, fmt.Errorf("database health: %w", classify(err))
 	}
 	defer conn.Release()
 	// Time the round trip on a connection already established, so the figure is the
 	// query's, not the connection set-up's.
 	start := time.Now()
 	if _, err := conn.Exec(ctx, "SELECT 1"); err != nil {
-		return h, fmt.Errorf("database health: %w", unavailable(err))
+		return h, fmt.Errorf("database health: %w", classify(err))
 	}
 	h.ResponseTime = time.Since(start)
 	err = conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()`).
 		Scan(&h.ConnectionCount)
 	if err != nil {
-		return h, fmt.Errorf("database health: connections: %w", unavailable(err))
+		return h, fmt.Errorf("database health: connections: %w", classify(err))
+	}
+	tables, err := readTables(ctx, conn)
+	if err != nil {
+		return h, fmt.Errorf("database health: %w", err)
+	}
+	h.Label = "PostgreSQL"
+	if v := strings.Fields(tables.version); len(v) > 0 {
+		h.Label += " " + v[0] // "15.19", without the packager's "(Debian …)"
+	}
+	notReady, warnings := tables.problems(db.role)
+	h.Warnings = warnings
+	if notReady != nil {
+		return h, fmt.Errorf("database health: %w", notReady)
 	}
 	return h, nil
 }

@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +43,8 @@ type Options struct {
 // DB is the warehouse's database, read-only.
 type DB struct {
 	pool *pgxpool.Pool
+	// role is the user syncwatch connects as, named in the grants it asks for.
+	role string
 }
 
 var _ syncs.Store = (*DB)(nil)
@@ -96,7 +97,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &DB{pool: pool}, nil
+	return &DB{pool: pool, role: cfg.ConnConfig.User}, nil
 }
 
 // Close releases the pool's connections.
@@ -105,50 +106,20 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// unavailable marks errors that mean the server could not be reached or did not answer in
-// time, so the dashboard can serve its last good figures and say the source is down.
-func unavailable(err error) error {
-	if err == nil {
-		return nil
-	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		switch {
-		case pgErr.Code == "57014", // query_canceled: statement_timeout
-			pgErr.Code == "55P03",  // lock_not_available: lock_timeout
-			pgErr.Code[:2] == "08", // connection exceptions
-			pgErr.Code[:2] == "57", // operator intervention: shutdown, cannot connect now
-			pgErr.Code == "53300":  // too_many_connections
-			return fmt.Errorf("%w: %w", syncs.ErrUnavailable, err)
-		}
-		return err
-	}
-	var connectErr *pgconn.ConnectError
-	var netErr net.Error
-	if errors.As(err, &connectErr) || errors.As(err, &netErr) ||
-		errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) {
-		return fmt.Errorf("%w: %w", syncs.ErrUnavailable, err)
-	}
-	if errors.Is(err, net.ErrClosed) {
-		return fmt.Errorf("%w: %w", syncs.ErrUnavailable, err)
-	}
-	return err
-}
-
 // query runs a statement and scans each row with scan.
 func (db *DB) query(ctx context.Context, what, sql string, scan func(pgx.Rows) error, args ...any) error {
 	rows, err := db.pool.Query(ctx, sql, args...)
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, unavailable(err))
+		return fmt.Errorf("%s: %w", what, classify(err))
 	}
 	defer rows.Close()
 	for rows.Next() {
 		if err := scan(rows); err != nil {
-			return fmt.Errorf("%s: scan: %w", what, err)
+			return fmt.Errorf("%s: scan: %w", what, unexpectedType(err))
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("%s: %w", what, unavailable(err))
+		return fmt.Errorf("%s: %w", what, classify(err))
 	}
 	return nil
 }

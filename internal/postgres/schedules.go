@@ -26,7 +26,7 @@ func (db *DB) Schedules(ctx context.Context) ([]syncs.Schedule, error) {
 	err := db.pool.QueryRow(ctx, `SELECT CASE WHEN to_regclass('orchestration.sync_schedule') IS NULL THEN false
 		ELSE has_table_privilege('orchestration.sync_schedule', 'SELECT') END`).Scan(&hasSchedules)
 	if err != nil {
-		return nil, fmt.Errorf("schedules: %w", unavailable(err))
+		return nil, fmt.Errorf("schedules: %w", classify(err))
 	}
 	if !hasSchedules {
 		return nil, nil
@@ -72,7 +72,7 @@ func (db *DB) beatTable(ctx context.Context) (string, error) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("schedules: find the beat table: %w", unavailable(err))
+		return "", fmt.Errorf("schedules: find the beat table: %w", classify(err))
 	}
 	return pgx.Identifier{*schema, "django_celery_beat_periodictask"}.Sanitize(), nil
 }

@@ -1,5 +1,5 @@
 -- The embedded store's tables: orchestration.sync_history and orchestration.sync_schedule
--- with the columns and meanings of reference/django-schema.sql, in one SQLite file.
+-- with the columns and meanings of the warehouse (internal/seed/schema/shape-a.sql), in one SQLite file.
 --
 -- Every timestamp is an INTEGER: microseconds since the Unix epoch, UTC. Comparisons,
 -- durations and sums are then exact integer arithmetic, with the resolution of

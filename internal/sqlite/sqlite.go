@@ -235,5 +235,6 @@ func (db *DB) Health(ctx context.Context) (syncs.DatabaseHealth, error) {
 	}
 	h.ResponseTime = time.Since(start)
 	h.ConnectionCount = int64(db.read.Stats().OpenConnections + db.write.Stats().OpenConnections)
+	h.Label = "SQLite"
 	return h, nil
 }

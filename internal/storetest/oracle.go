@@ -20,7 +20,7 @@ import (
 )
 
 // randomAgreement puts many random rows, odd ones included, into a store and compares every
-// figure the dashboard computes from them with a naive reading of reference/api-contract.md:
+// figure the dashboard computes from them with a naive reading of docs/api.md:
 // each figure recomputed here by walking all the rows in plain Go, with exact rational
 // rounding. The other cases pin down one rule each; this one catches what they did not
 // think of, such as two rules interacting or a store's shortcut that holds on tidy data
@@ -89,7 +89,7 @@ const (
 )
 
 // sampleMessages are shaped like the messages the sync engines write
-// (reference/real-world-facts.md), some carrying secrets to mask.
+// (as the warehouse writes them; see internal/demo/messages.go), some carrying secrets to mask.
 func sampleMessages() []string {
 	return []string{
 		"HTTP 429: Too Many Requests",
@@ -203,7 +203,7 @@ func (g *historyGen) rows() []Row {
 }
 
 func (g *historyGen) status(crm string) string {
-	// The status spellings the sync engines write (reference/real-world-facts.md).
+	// The status spellings the sync engines write (as the warehouse writes them; see internal/demo/messages.go).
 	statusWeights := []struct {
 		raw    string
 		weight int

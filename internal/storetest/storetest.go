@@ -1,5 +1,5 @@
 // Package storetest is the behaviour every syncs.Store must show: the same rows go in, and
-// every figure of the contract (reference/api-contract.md) must come out as written there,
+// every figure of the contract (docs/api.md) must come out as written there,
 // on PostgreSQL in both table shapes and on SQLite alike. Each store's own tests call Run.
 //
 // The cases put their rows around a fixed "now" and check the figures the dashboard
@@ -82,6 +82,7 @@ func Run(t *testing.T, h Harness) {
 		{"schedules give each crm its next run and mark missed runs overdue", schedulesNextAndOverdue},
 		{"hostile text in every column comes out clean, masked and cut", hostileText},
 		{"every figure agrees with a literal reading of the contract on random rows", randomAgreement},
+		{"every number is the shortest decimal of its exact value", shortNumbers},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

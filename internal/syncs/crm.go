@@ -1,5 +1,7 @@
 package syncs
 
+import "strings"
+
 // defaultSources is the configured list of known CRM sources, in the order the CRM status
 // table shows them.
 var defaultSources = []string{
@@ -32,4 +34,16 @@ func DisplayName(source string) string {
 		return name
 	}
 	return source
+}
+
+// SourceNamed finds the known source a person means by name: a known source or its
+// display name, in any case ("HubSpot", "HUBSPOT", "Google Sheets"). It returns false for
+// anything else, which callers take as written.
+func SourceNamed(name string) (string, bool) {
+	for _, source := range defaultSources {
+		if strings.EqualFold(name, source) || strings.EqualFold(name, displayNames[source]) {
+			return source, true
+		}
+	}
+	return "", false
 }

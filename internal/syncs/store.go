@@ -2,7 +2,6 @@ package syncs
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -52,17 +51,14 @@ type Store interface {
 	// in [From, To]. The answer has one entry per probe, in order.
 	StartedNear(ctx context.Context, probes []StartProbe) ([]bool, error)
 
-	// Health measures a round trip of a trivial query and counts the server's connections
-	// to the monitored database.
+	// Health measures a round trip of a trivial query, counts the server's connections
+	// to the monitored database, and checks that the tables are as syncwatch needs them:
+	// an error wrapping ErrNotReady says what is wrong and how to fix it.
 	Health(ctx context.Context) (DatabaseHealth, error)
 
 	// Close releases the store's connections.
 	Close() error
 }
-
-// ErrUnavailable wraps every error that means the data source could not be reached or
-// did not answer in time, as opposed to a bug or a bad question.
-var ErrUnavailable = errors.New("data source unavailable")
 
 // RunningCount is how many of one CRM's rows are running, and how many of those are stuck.
 type RunningCount struct {
@@ -233,4 +229,9 @@ type Schedule struct {
 type DatabaseHealth struct {
 	ResponseTime    time.Duration
 	ConnectionCount int64
+	// Label names the database as the page shows it ("PostgreSQL 15.19", "SQLite").
+	Label string
+	// Warnings are problems that leave the figures right but incomplete (the schedules
+	// table missing or unreadable), each with its fix.
+	Warnings []string
 }

@@ -164,6 +164,10 @@ func (a *Auth) require(h http.Handler) http.Handler {
 		w.Header().Set("WWW-Authenticate", `Basic realm="syncwatch", charset="UTF-8"`)
 		var body apiError
 		body.Error.Code, body.Error.Message = "unauthorized", "credentials are required"
+		if r.Header.Get("Authorization") != "" {
+			// Never which part was wrong: the user, the password or the token.
+			body.Error.Message = "invalid credentials"
+		}
 		writeJSON(w, http.StatusUnauthorized, body)
 	})
 }

@@ -22,6 +22,7 @@ import (
 // Each subtest has its own database and tab and runs in parallel with the others; they
 // share one browser, which costs a second to start.
 func TestPageInBrowser(t *testing.T) {
+	needsServices(t)
 	browser := browsertest.New(t)
 	t.Run("shows every figure the API answers, on a desktop and a phone", func(t *testing.T) {
 		t.Parallel()
@@ -47,10 +48,18 @@ func TestPageInBrowser(t *testing.T) {
 		t.Parallel()
 		testEmpty(t, browser)
 	})
+	t.Run("says in one banner and in each part what a partial outage leaves out", func(t *testing.T) {
+		t.Parallel()
+		testPartialOutage(t, browser)
+	})
+	t.Run("says in every part what is missing when nothing could be loaded", func(t *testing.T) {
+		t.Parallel()
+		testNothingLoaded(t, browser)
+	})
 }
 
 // open loads the page in a new tab at the given viewport, in the system's light colour
-// scheme unless another is given, and waits for app.js to paint.
+// scheme unless another is given, and waits for the page's script to paint.
 func open(t *testing.T, b *browsertest.Browser, url string, width, height int64, mobile bool, scheme ...string) *browsertest.Tab {
 	t.Helper()
 	tab := b.NewTab(t)
@@ -69,27 +78,40 @@ func open(t *testing.T, b *browsertest.Browser, url string, width, height int64,
 
 func testFigures(t *testing.T, b *browsertest.Browser) {
 	now := time.Now().UTC()
-	s := newSite(t, siteOptions{seed: seedRealistic(now), health: &fixedHealth{at: now.Add(-4 * time.Second)}})
+	s := newSite(t, siteOptions{health: &fixedHealth{at: now.Add(-4 * time.Second)}, seed: func(t *testing.T, db *pgtest.DB) {
+		seedRealistic(now)(t, db)
+		seedEveryErrorType(now)(t, db)
+	}})
 	tab := open(t, b, s.pageURL(), 1366, 900, false)
 
 	checkStats(t, tab, s.api(t, "stats/"))
 	checkCRMs(t, tab, s.api(t, "crm-status/"))
 	checkRecent(t, tab, s.api(t, "recent-syncs/?limit=20"))
 	checkCharts(t, tab, s.api(t, "performance-charts/"))
-	checkErrors(t, tab, s.api(t, "errors/"))
+	errs := s.api(t, "errors/")
+	checkErrors(t, tab, errs)
+	// The fixture has every error type, so the phones below see the longest legend.
+	if types := errs["error_distribution"].(map[string]any)["labels"].([]any); len(types) < 11 || !slices.Contains(types, any("unknown")) || !slices.Contains(types, any("authentication")) {
+		t.Errorf("fixture: want every error type, got %v", types)
+	}
 	checkHealth(t, tab, s.api(t, "system-health/"))
-	checkPageWidth(t, tab, 1366)
+	checkReadable(t, tab, 1366)
+	checkModuleLoads(t, tab)
 	tab.Console.AssertClean(t)
 	saveScreenshot(t, tab, "desktop.png")
 
-	phone := open(t, b, s.pageURL(), 375, 800, true)
-	checkPageWidth(t, phone, 375)
-	// Wide tables scroll inside their card, so the CRM table is still all there.
-	if n := browsertest.Eval[int](t, phone, `document.querySelectorAll("#crm-rows tr[data-source]").length`); n < 10 {
-		t.Errorf("phone: got %d CRM rows, want at least 10", n)
+	for _, width := range readableWidths {
+		phone := open(t, b, s.pageURL(), width, 800, true)
+		// Every text whole, and nothing scrolls sideways, not even inside a card.
+		checkReadable(t, phone, int(width))
+		if n := browsertest.Eval[int](t, phone, `document.querySelectorAll("#crm-rows tr[data-source]").length`); n < 10 {
+			t.Errorf("phone at %d px: got %d CRM rows, want at least 10", width, n)
+		}
+		phone.Console.AssertClean(t)
+		if width == 375 {
+			saveScreenshot(t, phone, "phone.png")
+		}
 	}
-	phone.Console.AssertClean(t)
-	saveScreenshot(t, phone, "phone.png")
 
 	dark := open(t, b, s.pageURL(), 1366, 900, false, "dark")
 	type theme struct {
@@ -371,11 +393,32 @@ func checkErrors(t *testing.T, tab *browsertest.Tab, api map[string]any) {
 		e := raw.(map[string]any)
 		msg, _ := e["error_message"].(string)
 		got := items[i]
-		if got.ID != number(e["id"]) || got.FailedAt != e["failed_at"] || got.Type != e["error_type"] || deref(got.Message) != msg {
+		// A failure without a message says so instead of showing an empty one.
+		messageOK := msg == "" && got.Message == nil || got.Message != nil && *got.Message == msg
+		if got.ID != number(e["id"]) || got.FailedAt != e["failed_at"] || got.Type != e["error_type"] || !messageOK {
 			t.Errorf("error %d: got %+v (message %q), want %v %v %v %q", i, got, deref(got.Message), e["id"], e["failed_at"], e["error_type"], msg)
 		}
 	}
-	compareSeries(t, "chart-error-types", readChart(t, tab, "chart-error-types"), api["error_distribution"].(map[string]any))
+	dist := api["error_distribution"].(map[string]any)
+	compareSeries(t, "chart-error-types", readChart(t, tab, "chart-error-types"), dist)
+	// The legend is HTML: each type in words, with its count.
+	type legendItem struct {
+		Type  string `json:"type"`
+		Label string `json:"label"`
+		Value string `json:"value"`
+	}
+	legend := browsertest.Eval[[]legendItem](t, tab, `[...document.querySelectorAll("#error-types-legend li")].map(li => ({
+		type: li.dataset.type, label: li.querySelector(".sw-legend-label").textContent, value: li.querySelector(".sw-legend-value").textContent}))`)
+	labels, counts := dist["labels"].([]any), dist["data"].([]any)
+	if len(legend) != len(labels) {
+		t.Errorf("error types legend: got %d items, want %d", len(legend), len(labels))
+	} else {
+		for i, l := range labels {
+			if legend[i].Type != l || legend[i].Label != l || strings.ReplaceAll(legend[i].Value, ",", "") != number(counts[i]) {
+				t.Errorf("error types legend %d: got %+v, want %v %v", i, legend[i], l, counts[i])
+			}
+		}
+	}
 
 	rows := readRows(t, tab, "#problem-rows tr[data-source]", "source")
 	problems := api["problematic_crms"].([]any)
@@ -425,6 +468,10 @@ func checkHealth(t *testing.T, tab *browsertest.Tab, api map[string]any) {
 		if warnings, _ := c["warnings"].([]any); len(warnings) > 0 && !strings.Contains(got.Text, warnings[0].(string)) {
 			t.Errorf("health %s: tile %q lacks the warning %q", name, got.Text, warnings[0])
 		}
+	}
+	// The database is named as the store names it: a demo on SQLite never says PostgreSQL.
+	if label, _ := api["database"].(map[string]any)["label"].(string); label == "" || !strings.Contains(tiles["database"].Text, label) {
+		t.Errorf("health database: tile %q does not name the database %q", tiles["database"].Text, label)
 	}
 	if len(tiles["database"].Values) == 0 || len(tiles["celery"].Values) == 0 {
 		t.Errorf("health tiles show no figures: %+v", tiles)
@@ -528,8 +575,12 @@ func testHostileText(t *testing.T, b *browsertest.Browser) {
 	if want := errs[0].(map[string]any)["error_message"]; embedded != want {
 		t.Errorf("first-paint figures: got %.80q, want %.80q", embedded, want)
 	}
-	checkPageWidth(t, tab, 1366)
+	checkReadable(t, tab, 1366)
 	tab.Console.AssertClean(t)
+	// Long words from the database wrap on a phone instead of widening the page.
+	phone := open(t, b, s.pageURL(), 360, 800, true)
+	checkReadable(t, phone, 360)
+	phone.Console.AssertClean(t)
 }
 
 func testFailedRefresh(t *testing.T, b *browsertest.Browser) {
@@ -540,8 +591,8 @@ func testFailedRefresh(t *testing.T, b *browsertest.Browser) {
 	tab := open(t, b, s.pageURL(), 1366, 900, false)
 	tab.WaitFor(t, 5*time.Second, `document.getElementById("updated").textContent.startsWith("Updated")`)
 	s.ts.Close()
-	tab.WaitFor(t, 10*time.Second, `!document.getElementById("banner-failed").hidden`)
-	banner := browsertest.Eval[string](t, tab, `document.getElementById("banner-failed").textContent`)
+	tab.WaitFor(t, 10*time.Second, `document.getElementById("banner").dataset.tone === "danger"`)
+	banner := browsertest.Eval[string](t, tab, `document.getElementById("banner").textContent`)
 	if !strings.Contains(banner, "Refresh failed") || !strings.Contains(banner, "the figures below are from") {
 		t.Errorf("banner: got %q", banner)
 	}
@@ -561,7 +612,13 @@ func testFailedRefresh(t *testing.T, b *browsertest.Browser) {
 
 func testEmpty(t *testing.T, b *browsertest.Browser) {
 	s := newSite(t, siteOptions{})
-	tab := open(t, b, s.pageURL(), 375, 800, true)
+	for _, width := range readableWidths {
+		testEmptyAt(t, b, s, width)
+	}
+}
+
+func testEmptyAt(t *testing.T, b *browsertest.Browser, s *site, width int64) {
+	tab := open(t, b, s.pageURL(), width, 800, true)
 	if got := browsertest.Eval[string](t, tab, `document.querySelector('[data-stat="success_rate"]').textContent`); got != "—" {
 		t.Errorf("success rate with no rows: got %q, want —", got)
 	}
@@ -575,7 +632,7 @@ func testEmpty(t *testing.T, b *browsertest.Browser) {
 	if len(notes) != 5 || slices.Contains(notes, false) {
 		t.Errorf("charts without data: empty notes shown %v, want all 5", notes)
 	}
-	checkPageWidth(t, tab, 375)
+	checkReadable(t, tab, int(width))
 	tab.Console.AssertClean(t)
 }
 
@@ -603,8 +660,8 @@ func testStale(t *testing.T, b *browsertest.Browser) {
 			t.Fatal(err)
 		}
 	}
-	tab.WaitFor(t, 15*time.Second, `!document.getElementById("banner-stale").hidden`)
-	banner := browsertest.Eval[string](t, tab, `document.getElementById("banner-stale").textContent`)
+	tab.WaitFor(t, 15*time.Second, `document.getElementById("banner").dataset.tone === "warning"`)
+	banner := browsertest.Eval[string](t, tab, `document.getElementById("banner").textContent`)
 	if !strings.Contains(banner, "Showing figures from") || !strings.Contains(banner, "cannot be reached since") {
 		t.Errorf("stale banner: got %q", banner)
 	}
@@ -612,4 +669,26 @@ func testStale(t *testing.T, b *browsertest.Browser) {
 		t.Errorf("stale figures: completed card shows %q, want the kept 1", got)
 	}
 	tab.Console.AssertClean(t)
+}
+
+// checkModuleLoads checks what the browser itself fetched: each of the page's modules
+// once, each under a URL with its hash, so one module never runs twice (under two URLs)
+// and none is fetched without a version.
+func checkModuleLoads(t *testing.T, tab *browsertest.Tab) {
+	t.Helper()
+	urls := browsertest.Eval[[]string](t, tab, `performance.getEntriesByType("resource").map(e => e.name).filter(n => /\/static\/[^/?]+\.js/.test(n))`)
+	seen := map[string]string{}
+	for _, u := range urls {
+		name, v, _ := strings.Cut(u[strings.LastIndex(u, "/")+1:], "?v=")
+		if len(v) != 12 {
+			t.Errorf("the browser fetched %s without its hash", u)
+		}
+		if prev, ok := seen[name]; ok && prev != v {
+			t.Errorf("the browser fetched %s under two versions, %s and %s", name, prev, v)
+		}
+		seen[name] = v
+	}
+	if len(seen) < 10 || seen["dashboard.js"] == "" || seen["format.js"] == "" || seen["chart.umd.min.js"] == "" {
+		t.Errorf("the browser fetched %v; want Chart.js and every module of the page", seen)
+	}
 }

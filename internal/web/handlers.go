@@ -11,13 +11,19 @@ import (
 // computed; afterwards figures come from memory at once.
 const requestTimeout = 20 * time.Second
 
-// answer serves one of the dashboard's answers: get reads the request's parameters (a bad
-// one is a 400) and the encoded figures, which it waits for at most requestTimeout.
-func (s *Server) answer(get func(ctx context.Context, q url.Values) ([]byte, error)) http.Handler {
+// answer serves one of the dashboard's answers: get reads the request's parameters, whose
+// names are params (a bad one is a 400), and the encoded figures, which it waits for at
+// most requestTimeout.
+func (s *Server) answer(params []string, get func(ctx context.Context, q url.Values) ([]byte, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
-		body, err := get(ctx, r.URL.Query())
+		q, err := parseQuery(r.URL.RawQuery, params)
+		if err != nil {
+			writeError(w, r, s.cfg.Logger, err)
+			return
+		}
+		body, err := get(ctx, q)
 		if err != nil {
 			writeError(w, r, s.cfg.Logger, err)
 			return
@@ -29,21 +35,21 @@ func (s *Server) answer(get func(ctx context.Context, q url.Values) ([]byte, err
 
 // handleStats serves GET {base}api/stats/.
 func (s *Server) handleStats() http.Handler {
-	return s.answer(func(ctx context.Context, _ url.Values) ([]byte, error) {
+	return s.answer(nil, func(ctx context.Context, _ url.Values) ([]byte, error) {
 		return s.cfg.Figures.StatsJSON(ctx)
 	})
 }
 
 // handleCRMStatus serves GET {base}api/crm-status/.
 func (s *Server) handleCRMStatus() http.Handler {
-	return s.answer(func(ctx context.Context, _ url.Values) ([]byte, error) {
+	return s.answer(nil, func(ctx context.Context, _ url.Values) ([]byte, error) {
 		return s.cfg.Figures.CRMStatusJSON(ctx)
 	})
 }
 
 // handleRecentSyncs serves GET {base}api/recent-syncs/?limit=&crm=&status=.
 func (s *Server) handleRecentSyncs() http.Handler {
-	return s.answer(func(ctx context.Context, q url.Values) ([]byte, error) {
+	return s.answer([]string{"limit", "crm", "status"}, func(ctx context.Context, q url.Values) ([]byte, error) {
 		rq, err := recentParams(q)
 		if err != nil {
 			return nil, err
@@ -54,7 +60,7 @@ func (s *Server) handleRecentSyncs() http.Handler {
 
 // handleCharts serves GET {base}api/performance-charts/?days=.
 func (s *Server) handleCharts() http.Handler {
-	return s.answer(func(ctx context.Context, q url.Values) ([]byte, error) {
+	return s.answer([]string{"days"}, func(ctx context.Context, q url.Values) ([]byte, error) {
 		days, err := daysParam(q, s.cfg.Figures.DefaultDays())
 		if err != nil {
 			return nil, err
@@ -65,7 +71,7 @@ func (s *Server) handleCharts() http.Handler {
 
 // handleErrors serves GET {base}api/errors/?days=.
 func (s *Server) handleErrors() http.Handler {
-	return s.answer(func(ctx context.Context, q url.Values) ([]byte, error) {
+	return s.answer([]string{"days"}, func(ctx context.Context, q url.Values) ([]byte, error) {
 		days, err := daysParam(q, s.cfg.Figures.DefaultDays())
 		if err != nil {
 			return nil, err
@@ -78,7 +84,11 @@ func (s *Server) handleErrors() http.Handler {
 // or with ?check=now checks run now (coalesced by the monitor).
 func (s *Server) handleSystemHealth() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		check, _, err := single(r.URL.Query(), "check")
+		q, err := parseQuery(r.URL.RawQuery, []string{"check"})
+		var check string
+		if err == nil {
+			check, _, err = single(q, "check")
+		}
 		switch {
 		case err != nil:
 			writeError(w, r, s.cfg.Logger, err)

@@ -18,7 +18,7 @@ var templateFS embed.FS
 
 // firstPaintTimeout bounds how long the page waits for figures that are not computed yet.
 // The dashboard keeps its figures computed, so this only matters on a cold start or when
-// the database is slow; past it the page is sent without figures and app.js fetches them.
+// the database is slow; past it the page is sent without figures and the page's script fetches them.
 const firstPaintTimeout = 3 * time.Second
 
 // pageData is what the page template renders.
@@ -35,8 +35,8 @@ type pageData struct {
 	Initial initialData
 }
 
-// initialData is the answer of every API endpoint the page reads, under the names app.js
-// gives them, as the API encodes them; an endpoint that failed is null and app.js
+// initialData is the answer of every API endpoint the page reads, under the names the page's script
+// gives them, as the API encodes them; an endpoint that failed is null and the page's script
 // fetches it.
 type initialData struct {
 	Stats        json.RawMessage                 `json:"stats"`
@@ -79,7 +79,7 @@ func (s *Server) handlePage() http.Handler {
 // initialData asks for every figure the page shows, as the API would answer it with
 // default parameters. The figures and the recent runs are two cached computations, so
 // they are asked in parallel; a failure leaves its part null, and is not logged here,
-// because app.js asks the API at once and the API answers why.
+// because the page's script asks the API at once and the API answers why.
 func (s *Server) initialData(ctx context.Context) initialData {
 	f := s.cfg.Figures
 	days := f.DefaultDays()

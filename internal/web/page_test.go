@@ -118,37 +118,7 @@ func TestPageRendersWithoutADatabase(t *testing.T) {
 	}
 	in := initialData(t, page)
 	if in["stats"] != nil || in["system_health"] == nil {
-		t.Errorf("initial-data: got stats %v, health %v; want stats null (app.js fetches it) and health present", in["stats"], in["system_health"])
-	}
-}
-
-func TestStaticFilesAreVersionedAndCached(t *testing.T) {
-	t.Parallel()
-	s := newSite(t, siteOptions{})
-	_, page := get(t, s.pageURL())
-	refs := regexp.MustCompile(`(?:href|src)="(static/[^"]+)"`).FindAllStringSubmatch(page, -1)
-	if len(refs) != 4 {
-		t.Fatalf("got %d static references, want bootstrap.min.css, app.css, chart.umd.min.js and app.js: %v", len(refs), refs)
-	}
-	for _, ref := range refs {
-		url := strings.ReplaceAll(ref[1], "&amp;", "&")
-		res, body := get(t, s.pageURL()+url)
-		if res.StatusCode != http.StatusOK || len(body) == 0 {
-			t.Errorf("GET %s: %s", url, res.Status)
-			continue
-		}
-		if cc := res.Header.Get("Cache-Control"); !strings.Contains(cc, "immutable") {
-			t.Errorf("GET %s: Cache-Control %q, want immutable", url, cc)
-		}
-		wantType := map[bool]string{true: "text/css", false: "text/javascript"}[strings.Contains(url, ".css")]
-		if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, wantType) {
-			t.Errorf("GET %s: Content-Type %q, want %s", url, ct, wantType)
-		}
-	}
-	// Without the checksum a file may change under the same URL: no long caching.
-	res, _ := get(t, s.pageURL()+"static/app.js")
-	if cc := res.Header.Get("Cache-Control"); cc != "no-cache" {
-		t.Errorf("GET static/app.js without ?v=: Cache-Control %q, want no-cache", cc)
+		t.Errorf("initial-data: got stats %v, health %v; want stats null (the page fetches it) and health present", in["stats"], in["system_health"])
 	}
 }
 

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/syncwatch/syncwatch/internal/dashboard"
 	"github.com/syncwatch/syncwatch/internal/syncs"
@@ -18,6 +20,35 @@ func (e *badParam) Error() string { return e.msg }
 
 func badParamf(format string, args ...any) error {
 	return &badParam{msg: fmt.Sprintf(format, args...)}
+}
+
+// parseQuery reads a raw query string strictly. url.Values drops a pair it cannot decode
+// without a word, so ?limit=%zz would silently take the default limit; here a pair whose
+// name is one of known and whose value is not valid percent-encoding is a 400 naming it.
+// Unknown parameters are ignored, well-formed or not.
+func parseQuery(raw string, known []string) (url.Values, error) {
+	q := url.Values{}
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		rawKey, rawValue, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(rawKey)
+		if err != nil {
+			continue // not a name any endpoint knows
+		}
+		value, err := url.QueryUnescape(rawValue)
+		if err != nil {
+			if slices.Contains(known, key) {
+				return nil, badParamf("%s is not valid percent-encoding (%%XX with two hex digits)", key)
+			}
+			continue
+		}
+		q[key] = append(q[key], value)
+	}
+	return q, nil
 }
 
 // single returns a parameter's only value; a parameter given twice is ambiguous.
@@ -63,6 +94,9 @@ func recentParams(q url.Values) (dashboard.RecentQuery, error) {
 	if err != nil {
 		return rq, err
 	}
+	if source, ok := syncs.SourceNamed(crm); ok {
+		crm = source // HubSpot, HUBSPOT and hubspot all mean hubspot
+	}
 	if crm != "" && !sourcePattern.MatchString(crm) {
 		return rq, badParamf("crm must be a CRM source: 1 to 50 letters, digits, '_', '.' or '-'")
 	}
@@ -74,7 +108,8 @@ func recentParams(q url.Values) (dashboard.RecentQuery, error) {
 	if status != "" && !statusPattern.MatchString(status) {
 		return rq, badParamf("status must be a status word such as running, success, failed or partial")
 	}
-	rq.Status = syncs.CanonicalStatus(status)
+	// The sync engines write status words in lower case: SUCCESS means success.
+	rq.Status = syncs.CanonicalStatus(strings.ToLower(status))
 	return rq, nil
 }
 

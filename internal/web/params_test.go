@@ -35,7 +35,12 @@ func TestRecentParams(t *testing.T) {
 		{"crm=" + strings.Repeat("a", 51), dashboard.RecentQuery{}, "crm"},
 		{"crm=%3Cscript%3E", dashboard.RecentQuery{}, "crm"},
 		{"crm=hub%00spot", dashboard.RecentQuery{}, "crm"},
-		{"status=FAILED", dashboard.RecentQuery{Limit: 20, Status: "FAILED"}, ""},
+		{"status=FAILED", dashboard.RecentQuery{Limit: 20, Status: "failed"}, ""},
+		{"status=Completed", dashboard.RecentQuery{Limit: 20, Status: "success"}, ""},
+		{"crm=HubSpot", dashboard.RecentQuery{Limit: 20, CRMSource: "hubspot"}, ""},
+		{"crm=GENIUS", dashboard.RecentQuery{Limit: 20, CRMSource: "genius"}, ""},
+		{"crm=Google%20Sheets", dashboard.RecentQuery{Limit: 20, CRMSource: "gsheet"}, ""},
+		{"crm=acme", dashboard.RecentQuery{Limit: 20, CRMSource: "acme"}, ""},
 		{"status=timed-out", dashboard.RecentQuery{Limit: 20, Status: "timed-out"}, ""},
 		{"status=fa%20iled", dashboard.RecentQuery{}, "status"},
 		{"status=" + strings.Repeat("a", 21), dashboard.RecentQuery{}, "status"},
@@ -85,12 +90,21 @@ func FuzzQueryParams(f *testing.F) {
 		}
 	}
 	for _, s := range []string{"", "limit=5", "limit=abc&crm=x", "crm=%00", "days=90", "status=%E2%80%AE",
-		"limit=1&limit=2", "crm=" + strings.Repeat("z", 60), "%zz=1"} {
+		"limit=1&limit=2", "crm=" + strings.Repeat("z", 60), "%zz=1", "limit=%zz", "crm=HubSpot&status=SUCCESS"} {
 		f.Add(s)
 	}
+	known := []string{"limit", "crm", "status", "days"}
+	for _, name := range known {
+		if _, err := parseQuery(name+"=%zz", known); err != nil {
+			messages[err.Error()] = true
+		}
+	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		q, err := url.ParseQuery(raw)
+		q, err := parseQuery(raw, known)
 		if err != nil {
+			if !messages[err.Error()] {
+				t.Fatalf("%q: got the message %q, want one of the fixed messages", raw, err)
+			}
 			return
 		}
 		rq, err := recentParams(q)

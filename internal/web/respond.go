@@ -43,9 +43,18 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	switch {
 	case errors.As(err, &bad):
 		status, code, msg = http.StatusBadRequest, "bad_request", bad.msg
+	case errors.Is(err, syncs.ErrNotReady):
+		status, code, msg = http.StatusServiceUnavailable, "warehouse_not_ready",
+			"the warehouse is not as syncwatch needs it"
+		if why, ok := syncs.Reason(err); ok {
+			msg += ": " + why
+		}
 	case errors.Is(err, syncs.ErrUnavailable):
 		status, code, msg = http.StatusServiceUnavailable, "unavailable",
 			"the sync history database cannot be reached and no earlier figures exist"
+		if why, ok := syncs.Reason(err); ok {
+			msg += " (" + why + ")"
+		}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		status, code, msg = http.StatusServiceUnavailable, "unavailable",
 			"the figures are still being computed; try again shortly"

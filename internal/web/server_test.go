@@ -140,6 +140,8 @@ func TestEveryAnswerGoesToItsQuestion(t *testing.T) {
 		{"api/recent-syncs/", "recent limit=20 crm= status="},
 		{"api/recent-syncs/?limit=5&crm=genius&status=completed", "recent limit=5 crm=genius status=success"},
 		{"api/recent-syncs/?status=in_progress&unknown=x", "recent limit=20 crm= status=running"},
+		{"api/recent-syncs/?status=SUCCESS&crm=HubSpot", "recent limit=20 crm=hubspot status=success"},
+		{"api/stats/?unknown=%zz&%zz=1", "stats"},
 		{"api/performance-charts/", "charts days=7"},
 		{"api/performance-charts/?days=90", "charts days=90"},
 		{"api/errors/?days=1", "errors days=1"},
@@ -182,6 +184,10 @@ func TestBadParametersAreA400NamingThem(t *testing.T) {
 		{"api/performance-charts/?days=91", "days"},
 		{"api/errors/?days=seven", "days"},
 		{"api/system-health/?check=later", "check"},
+		{"api/recent-syncs/?limit=%zz", "limit"},
+		{"api/recent-syncs/?crm=hub%2", "crm"},
+		{"api/performance-charts/?days=%G7", "days"},
+		{"api/system-health/?check=%", "check"},
 	}
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {
@@ -218,6 +224,9 @@ func TestFailuresAnswerWhatTheyMean(t *testing.T) {
 		{"database down, no earlier figures", fmt.Errorf("figures: %w", syncs.ErrUnavailable), 503, "unavailable", false},
 		{"figures still being computed", context.DeadlineExceeded, 503, "unavailable", false},
 		{"a bug", errors.New("index out of range in the figures, password=hunter2"), 500, "internal", true},
+		{"a warehouse without its table", fmt.Errorf("figures: %w", &syncs.SourceError{Kind: syncs.ErrNotReady,
+			Reason: "table orchestration.sync_history does not exist; run `syncwatch doctor`",
+			Err:    errors.New("ERROR: relation does not exist, password=hunter2")}), 503, "warehouse_not_ready", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -230,6 +239,9 @@ func TestFailuresAnswerWhatTheyMean(t *testing.T) {
 			}
 			if strings.Contains(rec.Body.String(), "hunter2") || strings.Contains(msg, "index out of range") {
 				t.Errorf("the cause reached the client: %s", rec.Body)
+			}
+			if why, ok := syncs.Reason(c.err); ok && !strings.Contains(msg, why) {
+				t.Errorf("message %q does not give the reason %q", msg, why)
 			}
 			// A figure that cannot be computed is logged once by the dashboard, when its
 			// refresh fails; only a bug is logged again here, with its cause.
@@ -287,18 +299,19 @@ func TestAuthentication(t *testing.T) {
 		return req.Header
 	}
 	cases := []struct {
-		name   string
-		path   string
-		header http.Header
-		status int
+		name    string
+		path    string
+		header  http.Header
+		status  int
+		message string
 	}{
-		{"no credentials", basePath + "api/stats/", nil, 401},
-		{"the bearer token", basePath + "api/stats/", http.Header{"Authorization": {"Bearer " + token}}, 200},
-		{"a wrong bearer token", basePath + "api/stats/", http.Header{"Authorization": {"Bearer " + token + "x"}}, 401},
-		{"the token as a browser sends it", basePath, basic("anyone", token), 200},
-		{"a wrong password", basePath, basic("anyone", "not-the-token-at-all"), 401},
-		{"healthz stays open", "/healthz", nil, 200},
-		{"readyz stays open", "/readyz", nil, 200},
+		{"no credentials", basePath + "api/stats/", nil, 401, "credentials are required"},
+		{"the bearer token", basePath + "api/stats/", http.Header{"Authorization": {"Bearer " + token}}, 200, ""},
+		{"a wrong bearer token", basePath + "api/stats/", http.Header{"Authorization": {"Bearer " + token + "x"}}, 401, "invalid credentials"},
+		{"the token as a browser sends it", basePath, basic("anyone", token), 200, ""},
+		{"a wrong password", basePath, basic("anyone", "not-the-token-at-all"), 401, "invalid credentials"},
+		{"healthz stays open", "/healthz", nil, 200, ""},
+		{"readyz stays open", "/readyz", nil, 200, ""},
 	}
 	for _, c := range cases {
 		rec := do(h, "GET", c.path, c.header)
@@ -309,8 +322,8 @@ func TestAuthentication(t *testing.T) {
 			if !strings.HasPrefix(rec.Header().Get("WWW-Authenticate"), "Basic realm=") {
 				t.Errorf("%s: no WWW-Authenticate: %v", c.name, rec.Header())
 			}
-			if code, _ := decodeError(t, rec.Body.Bytes()); code != "unauthorized" {
-				t.Errorf("%s: code %q", c.name, code)
+			if code, msg := decodeError(t, rec.Body.Bytes()); code != "unauthorized" || msg != c.message {
+				t.Errorf("%s: %q %q, want unauthorized %q", c.name, code, msg, c.message)
 			}
 		}
 	}

@@ -78,13 +78,13 @@ func newSite(t *testing.T, opts siteOptions) *site {
 	return &site{db: db, ts: ts, dash: dash}
 }
 
-// needsServices skips a test that needs PostgreSQL or Chromium in the fast tier: `go test
-// -short ./internal/web` runs the server over a fake in well under a second, for every
-// save. The README's test command never passes -short, and fails on any skip.
+// needsServices skips a test that needs PostgreSQL, Chromium or Node in the fast tier:
+// `go test -short ./internal/web` runs the server over a fake in well under a second, for
+// every save. The README's test command never passes -short, and fails on any skip.
 func needsServices(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("needs PostgreSQL or Chromium; -short runs the fast tier only")
+		t.Skip("needs PostgreSQL, Chromium or Node; -short runs the fast tier only")
 	}
 }
 
@@ -120,6 +120,7 @@ func (h *fixedHealth) Report() health.Report {
 	at := h.at
 	var r health.Report
 	r.Database.Check = health.Check{Status: health.StatusHealthy, CheckedAt: &at}
+	r.Database.Label = "SQLite"
 	r.Database.ResponseTimeMS = ptr(1.8)
 	r.Database.ConnectionCount = ptr(int64(14))
 	r.Celery.Check = health.Check{Status: health.StatusDegraded, CheckedAt: &at,

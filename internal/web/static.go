@@ -10,44 +10,67 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"regexp"
+	"slices"
+	"strings"
 	"time"
 )
 
-// staticFS holds the page's files: app.js and app.css, and in vendor/ the pinned front-end
-// libraries that scripts/vendor-assets.sh copies from npm, with their licences and
-// checksums.
+// staticFS holds the page's files: app.css, the page's ES modules in js/, and in vendor/
+// the pinned front-end libraries that scripts/vendor-assets.sh copies from npm, with their
+// licences and checksums.
 //
 //go:embed static
 var staticFS embed.FS
 
+// moduleDir holds the page's ES modules. A module imports its siblings by relative
+// specifiers ("./format.js"); the loader rewrites each specifier to carry the current
+// hash of its target (see loadStatic).
+const moduleDir = "static/js"
+
 // staticFiles serves the embedded files. Each URL carries the file's checksum (?v=…), so a
-// browser may keep a file for a year and still never run an old app.js after an upgrade.
+// browser may keep a file for a year and still never run an old file after an upgrade.
 //
-// Files may sit in folders (vendor/), but each is served under its base name, because the
-// route's {file} wildcard is one path segment. Two files with the same base name are an
-// error at start-up rather than one silently hiding the other.
+// Files may sit in folders (js/, vendor/), but each is served under its base name,
+// because the route's {file} wildcard is one path segment. Two files with the same base
+// name are an error at start-up rather than one silently hiding the other.
 type staticFiles struct {
 	files map[string]staticFile
 }
 
 type staticFile struct {
-	path        string // in staticFS, for error messages
-	body        []byte
+	path        string // in the embedded tree, for error messages
+	body        []byte // as served: a module's with its imports rewritten
 	contentType string
 	hash        string
 }
 
 func loadStatic() (*staticFiles, error) {
+	return loadStaticFrom(staticFS)
+}
+
+// loadStaticFrom loads the files under static/ in fsys.
+//
+// The page's ES modules need more than a checksum of their own bytes. A browser caches
+// each module under its full URL, and a module names the modules it imports itself, so
+// if dashboard.js said `import … from "./format.js"`, a browser that cached
+// format.js?v=old would keep running it under a new dashboard.js. So each relative
+// specifier is rewritten to "./format.js?v=<hash of format.js as served>", in dependency
+// order, and a module's hash is taken after its rewriting: a change to any module changes
+// the URL of every module that imports it, directly or not, up to the page's entry
+// point, whose URL the page (never cached) names. Modules that did not change keep their
+// URLs and stay cached. Import cycles are refused, since they admit no such order.
+func loadStaticFrom(fsys fs.FS) (*staticFiles, error) {
 	s := &staticFiles{files: make(map[string]staticFile)}
-	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+	modules := make(map[string]*module)
+	err := fs.WalkDir(fsys, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		body, err := staticFS.ReadFile(p)
+		body, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(body)
 		ct := mime.TypeByExtension(path.Ext(p))
 		if ct == "" {
 			ct = "application/octet-stream"
@@ -56,17 +79,108 @@ func loadStatic() (*staticFiles, error) {
 		if prev, dup := s.files[name]; dup {
 			return fmt.Errorf("%s and %s are both served as %q; rename one", prev.path, p, name)
 		}
-		s.files[name] = staticFile{path: p, body: body, contentType: ct, hash: hex.EncodeToString(sum[:6])}
+		s.files[name] = staticFile{path: p, body: body, contentType: ct, hash: contentHash(body)}
+		if path.Dir(p) == moduleDir && path.Ext(p) == ".js" {
+			modules[name] = &module{path: p, source: body}
+		}
 		return nil
 	})
+	if err == nil {
+		err = s.versionImports(modules)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("web: static files: %w", err)
 	}
 	return s, nil
 }
 
+func contentHash(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:6])
+}
+
+// module is an ES module of moduleDir while its imports are versioned.
+type module struct {
+	path   string
+	source []byte
+	state  int // 0 not visited, 1 being versioned (on the current path), 2 done
+}
+
+// relativeLiteral matches a string literal that starts with "./" or "../". In the page's
+// modules such a literal only ever names a module to import, whatever the statement's
+// shape (import … from, export … from, a bare import, import()); matching the literal
+// rather than the statements means no form of import is left unversioned.
+var relativeLiteral = regexp.MustCompile(`(["'])(\.\.?/[^"'\r\n]*)(["'])`)
+
+// siblingModule is the only form of relative specifier the modules may use: a module
+// of the same folder, since every static file is served under its base name.
+var siblingModule = regexp.MustCompile(`^\./[A-Za-z0-9_-][A-Za-z0-9_.-]*\.js$`)
+
+// versionImports rewrites the relative import specifiers of every module to carry the
+// hash of its target, in dependency order, and sets each module's served body and hash.
+func (s *staticFiles) versionImports(modules map[string]*module) error {
+	names := make([]string, 0, len(modules))
+	for name := range modules {
+		names = append(names, name)
+	}
+	slices.Sort(names) // the same error on every start, whatever the map's order
+	var stack []string
+	var visit func(name string) error
+	visit = func(name string) error {
+		m := modules[name]
+		switch m.state {
+		case 2:
+			return nil
+		case 1:
+			i := slices.Index(stack, name)
+			return fmt.Errorf("modules import each other (%s → %s): their URLs cannot carry each other's hash",
+				strings.Join(stack[i:], " → "), name)
+		}
+		m.state = 1
+		stack = append(stack, name)
+		var failure error
+		out := relativeLiteral.ReplaceAllFunc(m.source, func(lit []byte) []byte {
+			g := relativeLiteral.FindSubmatch(lit)
+			spec := string(g[2])
+			switch {
+			case failure != nil:
+				return lit
+			case !bytes.Equal(g[1], g[3]):
+				return lit // two literals side by side, such as "a" + './b': not one literal
+			case !siblingModule.MatchString(spec):
+				failure = fmt.Errorf("%s imports %q: import a module of the same folder as \"./name.js\"", m.path, spec)
+				return lit
+			}
+			target := strings.TrimPrefix(spec, "./")
+			if _, ok := modules[target]; !ok {
+				failure = fmt.Errorf("%s imports %q, which is not a module of %s", m.path, spec, moduleDir)
+				return lit
+			}
+			if failure = visit(target); failure != nil {
+				return lit
+			}
+			return []byte(string(g[1]) + spec + "?v=" + s.files[target].hash + string(g[3]))
+		})
+		if failure != nil {
+			return failure
+		}
+		f := s.files[name]
+		f.body, f.hash = out, contentHash(out)
+		s.files[name] = f
+		stack = stack[:len(stack)-1]
+		m.state = 2
+		return nil
+	}
+	for _, name := range names {
+		if err := visit(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // url is the versioned URL of a static file, relative to the base path. name is the file's
-// path under static/ ("app.js", "vendor/chart.umd.min.js").
+// path under static/ ("app.css", "js/dashboard.js", "vendor/chart.umd.min.js").
 func (s *staticFiles) url(name string) (string, error) {
 	f, ok := s.files[path.Base(name)]
 	if !ok || f.path != path.Join("static", name) {
