@@ -2,10 +2,11 @@
 # Runs every test of syncwatch, on a fresh Debian machine as on a developer's.
 #
 # It installs what the tests need and is missing (as root, with apt-get: PostgreSQL, Redis,
-# Chromium, Celery, Node.js, Alertmanager, aiosmtpd), makes sure a PostgreSQL server answers (the one named by
-# TEST_DATABASE_URL, else the local one on 127.0.0.1:5432, else a private one it starts in
-# a temporary directory), then runs gofmt, go vet, every Go test (database, Redis, Celery
-# and browser tests included) and a short run of every fuzzer. A skipped test fails the
+# Chromium, Celery, Node.js, Alertmanager, aiosmtpd), makes sure a PostgreSQL server
+# answers (the one named by TEST_DATABASE_URL, else the local one on 127.0.0.1:5432, else
+# a private one it starts in a temporary directory), then runs gofmt, go vet, every Go
+# test (database, Redis, Celery, SMTP, Alertmanager and browser tests included) and a
+# short run of every fuzzer. A skipped test fails the
 # run: green means everything ran.
 #
 # Usage: scripts/test.sh [go test flags, e.g. -run TestName ./internal/web]
