@@ -48,6 +48,7 @@ type serveConfig struct {
 	demoInterval time.Duration
 
 	access accessConfig
+	alerts alertConfig
 }
 
 func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
@@ -92,6 +93,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
 	fs.DurationVar(&c.demoInterval, "demo-interval", e.duration("SYNCWATCH_DEMO_INTERVAL", 5*time.Second),
 		"how often the demo's simulator starts or finishes a run (env SYNCWATCH_DEMO_INTERVAL)")
 	c.access.flags(fs, e)
+	c.alerts.flags(fs, e)
 }
 
 // parseEndpoints reads "HubSpot=https://api.hubapi.com/=200;CallRail=https://…".
@@ -206,9 +208,27 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	hostport, note := servingAddress(cfg.addr, ln.Addr())
+	var alertsView web.Alerts
+	if cfg.alerts.enabled {
+		setup, err := cfg.alerts.newAlerts(ctx, cfg, cfg.alerts.pageURL(hostport, cfg.basePath), logger)
+		if err != nil {
+			return err
+		}
+		alertsView = setup.engine
+		// The alerts subscribe before the figures are first computed, and stop when the
+		// dashboard does; their state file closes after them.
+		snapshots := dash.Subscribe()
+		background.Go(func() {
+			defer setup.close()
+			defer snapshots.Close()
+			setup.engine.Run(bgCtx, snapshots.C())
+		})
+	}
 	handler, err := web.NewServer(web.Config{
 		BasePath: cfg.basePath,
 		Figures:  dash,
+		Alerts:   alertsView,
 		// Readiness is the health monitor's latest database check: /readyz is open to
 		// anyone, and must not let them spend the pool's connections.
 		Ready: func(context.Context) error {
@@ -236,7 +256,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	background.Go(func() { dash.Run(bgCtx) })
 	background.Go(func() { monitor.Run(bgCtx) })
 
-	hostport, note := servingAddress(cfg.addr, ln.Addr())
 	fmt.Fprintf(stdout, "syncwatch %s: serving http://%s%s\n", buildVersion(), hostport, handler.BasePath())
 	if note != "" {
 		fmt.Fprintf(stdout, "(%s)\n", note)

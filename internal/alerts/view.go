@@ -15,6 +15,8 @@ import (
 // fields of the warehouse's old mock endpoint (alerts, alert_stats), with true values,
 // so that its old template keeps working.
 type View struct {
+	// Enabled is true: the alerts are on (api/alerts/ says false when they are off).
+	Enabled bool `json:"enabled"`
 	// Sender is whether this replica sends the notifications (false on a replica that
 	// another one sends for).
 	Sender   bool          `json:"sender"`
@@ -151,7 +153,7 @@ var ruleTitles = map[string]string{
 
 // publishLocked makes the view of the state at now.
 func (e *Engine) publishLocked(now time.Time) {
-	v := View{Sender: e.sending(), Evaluations: e.evaluations, Timestamp: now.UTC(),
+	v := View{Enabled: true, Sender: e.sending(), Evaluations: e.evaluations, Timestamp: now.UTC(),
 		Firing: []ViewAlert{}, Pending: []ViewAlert{}, Resolved: []ViewAlert{}, Channels: []ViewChannel{}, Alerts: []LegacyAlert{}}
 	if !e.evaluatedAt.IsZero() {
 		v.EvaluatedAt = ptr(e.evaluatedAt.UTC())
