@@ -107,12 +107,8 @@ func (s *Server) handleSystemHealth() http.Handler {
 // the warehouse's old template that polls this path keep working.
 func (s *Server) handleAlerts() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.cfg.Alerts == nil {
-			writeJSON(w, http.StatusOK, alertsOff(time.Now()))
-			return
-		}
 		startJSON(w, http.StatusOK)
-		_, _ = w.Write(s.cfg.Alerts.AlertsJSON())
+		_, _ = w.Write(s.alertsJSON(time.Now()))
 	})
 }
 
