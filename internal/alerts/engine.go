@@ -235,7 +235,7 @@ func (e *Engine) applyLocked(ev evaluation, now time.Time) {
 			e.version++
 		}
 		// The texts follow the figures; the times stay those of the episode.
-		r.Alert = c.alert
+		r.Alert, r.key = c.alert, ""
 		r.Alert.URL = e.link(c.crm)
 		r.Alert.StartsAt, r.Alert.EndsAt = r.ActiveAt, time.Time{}
 		r.CRM, r.Threshold = c.crm, c.threshold

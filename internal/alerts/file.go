@@ -226,18 +226,40 @@ func (f *File) Save(ctx context.Context, s State, meta Meta) error {
 			_, err = tx.ExecContext(ctx, q, args...)
 		}
 	}
+	// The rows are many (an alert per entity, told to each channel): each insert is
+	// prepared once per save.
+	prepare := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = tx.PrepareContext(ctx, q)
+		return st
+	}
+	run := func(st *sql.Stmt, args ...any) {
+		if err == nil {
+			_, err = st.ExecContext(ctx, args...)
+		}
+	}
 	exec("DELETE FROM alerts")
 	exec("DELETE FROM told")
 	exec("DELETE FROM channels")
 	exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('replica_id', ?), ('sender', ?)",
 		meta.ReplicaID, map[bool]string{true: "1", false: "0"}[meta.Sender])
+	insertAlert := prepare("INSERT INTO alerts (fingerprint, resolved, data) VALUES (?, ?, ?)")
+	insertTold := prepare("INSERT INTO told (channel, fingerprint, episode, sent_at) VALUES (?, ?, ?, ?)")
+	if err != nil {
+		return fmt.Errorf("state file: %w", err)
+	}
+	defer insertAlert.Close()
+	defer insertTold.Close()
 	for resolved, m := range map[bool]map[string]*Record{false: s.Active, true: s.Resolved} {
 		for fp, r := range m {
 			data, jerr := json.Marshal(r)
 			if jerr != nil {
 				return fmt.Errorf("state file: %w", jerr)
 			}
-			exec("INSERT INTO alerts (fingerprint, resolved, data) VALUES (?, ?, ?)", fp, resolved, string(data))
+			run(insertAlert, fp, resolved, string(data))
 		}
 	}
 	for id, c := range s.Channels {
@@ -249,8 +271,7 @@ func (f *File) Save(ctx context.Context, s State, meta Meta) error {
 		}
 		exec("INSERT INTO channels (id, data) VALUES (?, ?)", id, string(data))
 		for fp, t := range c.Told {
-			exec("INSERT INTO told (channel, fingerprint, episode, sent_at) VALUES (?, ?, ?, ?)",
-				id, fp, t.Episode.UnixMicro(), t.SentAt.UnixMicro())
+			run(insertTold, id, fp, t.Episode.UnixMicro(), t.SentAt.UnixMicro())
 		}
 	}
 	if err != nil {

@@ -253,15 +253,10 @@ func recent(sent []time.Time, now time.Time) []time.Time {
 	return slices.Clone(sent[i:])
 }
 
+// compareRecords orders alerts by when they began, then by name and labels.
 func compareRecords(a, b *Record) int {
 	if c := a.ActiveAt.Compare(b.ActiveAt); c != 0 {
 		return c
 	}
-	if c := strings.Compare(a.Alert.Name, b.Alert.Name); c != 0 {
-		return c
-	}
-	if c := strings.Compare(labelText(a.Alert.Labels), labelText(b.Alert.Labels)); c != 0 {
-		return c
-	}
-	return strings.Compare(a.Alert.Fingerprint, b.Alert.Fingerprint)
+	return strings.Compare(a.sortKey(), b.sortKey())
 }

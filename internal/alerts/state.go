@@ -35,6 +35,17 @@ type Record struct {
 	ActiveAt   time.Time `json:"active_at"`
 	FiredAt    time.Time `json:"fired_at,omitzero"`
 	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+
+	// key orders records of the same ActiveAt: name, labels, fingerprint (made once).
+	key string
+}
+
+// sortKey is the record's name, labels and fingerprint, for a stable order.
+func (r *Record) sortKey() string {
+	if r.key == "" {
+		r.key = r.Alert.Name + "\x00" + labelText(r.Alert.Labels) + "\x00" + r.Alert.Fingerprint
+	}
+	return r.key
 }
 
 // ChannelState is what one channel was told, and how its sending goes.
