@@ -102,8 +102,9 @@ func TestReplicasSendEachNotificationOnceAcrossAHandover(t *testing.T) {
 		t.Fatal("both replicas send")
 	}
 
-	// Both see the same figures; only the sender sends.
+	// Both see the same figures, each at its own moment; only the sender sends.
 	lead.e.Evaluate(twoFailing(lead.clock.Now()))
+	follow.clock.Advance(5 * time.Second)
 	follow.e.Evaluate(twoFailing(follow.clock.Now()))
 	if got := describe(lead.ch.next(t)); got != "+sync_failing{crm=hubspot,sync_type=contacts}" {
 		t.Fatalf("sender: %s", got)
@@ -159,12 +160,18 @@ func TestASenderThatCannotReachRedisGoesOnSending(t *testing.T) {
 		t.Fatalf("after restart: %s", got)
 	}
 
-	// Redis is back, empty: the sender takes its lease again at its next poll and saves
-	// the shared state, so a replica that starts now does not send.
+	// Redis is back, empty. A replica that starts now sees no lease, and waits for a
+	// second look; the sender takes its lease again at its next poll, and saves the
+	// shared state; the new replica's second look finds it, and it does not send.
 	if err := redis.Start(); err != nil {
 		t.Fatal(err)
 	}
+	late := newReplica(t, redis.URL(0), t.TempDir())
 	again.poll(t)
+	late.poll(t)
+	if v := late.e.View(); v.Sender || !again.e.View().Sender {
+		t.Fatalf("after Redis came back: the new replica sends %v, the sender %v", v.Sender, again.e.View().Sender)
+	}
 	owner := redis.Client(t, 0)
 	state, _ := owner.Get(context.Background(), "syncwatch:alerts:test:state").Result()
 	holder, _ := owner.Get(context.Background(), "syncwatch:alerts:test:sender").Result()

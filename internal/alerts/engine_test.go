@@ -268,7 +268,9 @@ func TestAlertmanagerChannelsGetEveryFiringAlertAgainAndNoCap(t *testing.T) {
 func TestARestartNeitherSendsAgainNorForgets(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	fake := clock.NewFake(now)
+	// Nanoseconds, as the real clock has: the file keeps microseconds, and an episode read
+	// back must still be the one told.
+	fake := clock.NewFake(now.Add(1234 * time.Nanosecond))
 	open := func() (*alerts.File, *fakeChannel, *harness) {
 		f, err := alerts.OpenFile(context.Background(), dir)
 		if err != nil {
