@@ -70,8 +70,7 @@ type WebhookExtras struct {
 	HourlyCap int `json:"hourly_cap"`
 }
 
-// WebhookPayload builds the body of m for a receiver named receiver. A firing alert's
-// endsAt is the zero time, as Alertmanager sends it.
+// WebhookPayload builds the body of m for a receiver named receiver.
 func WebhookPayload(m Message, receiver string) WebhookMessage {
 	out := WebhookMessage{
 		Version: "4", GroupKey: "{}:{}", Status: m.Status(), Receiver: receiver,
@@ -80,12 +79,10 @@ func WebhookPayload(m Message, receiver string) WebhookMessage {
 	}
 	var labels, annotations []map[string]string
 	add := func(a Alert, status string) {
+		// A firing alert's EndsAt is zero: the zero time, as Alertmanager sends it.
 		wa := WebhookAlert{
 			Status: status, Labels: a.LabelSet(), Annotations: a.Annotations(),
 			StartsAt: a.StartsAt.UTC(), EndsAt: a.EndsAt.UTC(), GeneratorURL: a.URL, Fingerprint: a.Fingerprint,
-		}
-		if status == "firing" {
-			wa.EndsAt = time.Time{}
 		}
 		out.Alerts = append(out.Alerts, wa)
 		labels, annotations = append(labels, wa.Labels), append(annotations, wa.Annotations)
