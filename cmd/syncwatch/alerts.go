@@ -242,8 +242,8 @@ type alertsSetup struct {
 }
 
 // newAlerts builds the engine: the channels, and when one is configured, the state file
-// and (with a Redis to coordinate in) the coordinator. warehouse names the watched
-// database, so that replicas of one warehouse share keys and others do not.
+// and (with a Redis to coordinate in) the coordinator, whose keys are the watched
+// warehouse's, so that replicas of one warehouse share them and others do not.
 func (c *alertConfig) newAlerts(ctx context.Context, cfg serveConfig, pageURL string, logger *slog.Logger) (*alertsSetup, error) {
 	rules, err := c.rules()
 	if err != nil {
@@ -253,18 +253,33 @@ func (c *alertConfig) newAlerts(ctx context.Context, cfg serveConfig, pageURL st
 	if err != nil {
 		return nil, err
 	}
+	// What is opened is closed in reverse, after the engine's Run, or at once on failure.
+	var closers []func()
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	fail := func(err error) (*alertsSetup, error) {
+		closeAll()
+		return nil, err
+	}
+	closers = append(closers, func() {
+		for _, ch := range channels {
+			ch.Close()
+		}
+	})
 	ac := alerts.Config{Rules: rules, Channels: channels, ExternalURL: pageURL, RepeatInterval: c.repeatInterval,
 		MaxPerHour: c.maxPerHour, SendTimeout: c.timeout, Logger: logger}
-	setup := &alertsSetup{close: func() {}}
 	if len(channels) > 0 {
 		// Without a channel nothing is sent, and nothing needs keeping: a deployment that
 		// sends nothing needs no writable state directory.
 		file, err := alerts.OpenFile(ctx, c.stateDir)
 		if err != nil {
-			return nil, fmt.Errorf("--state-dir: %w", err)
+			return fail(fmt.Errorf("--state-dir: %w", err))
 		}
+		closers = append(closers, func() { file.Close() })
 		ac.Store = file
-		closers := []func(){func() { file.Close() }}
 		lockURL := c.lockURL
 		if lockURL == "" {
 			lockURL = health.RedisURLFrom(cfg.redisURL, cfg.brokerURL)
@@ -273,31 +288,23 @@ func (c *alertConfig) newAlerts(ctx context.Context, cfg serveConfig, pageURL st
 			coord, err := alerts.NewCoordinator(alerts.CoordinatorConfig{RedisURL: lockURL,
 				Key: "syncwatch:alerts:" + warehouseKey(cfg), Lease: c.lockLease, Logger: logger})
 			if err != nil {
-				file.Close()
-				return nil, fmt.Errorf("--alert-lock-url (default REDIS_URL, else the broker): %w; set --alert-lock-url, or none for a single replica", err)
+				return fail(fmt.Errorf("--alert-lock-url (default REDIS_URL, else the broker): %w; set --alert-lock-url, or none for a single replica", err))
 			}
-			ac.Coordinator = coord
 			closers = append(closers, func() { coord.Close() })
+			ac.Coordinator = coord
 		}
-		setup.close = func() {
-			for _, f := range closers {
-				f()
-			}
-		}
-		kinds := make([]string, 0, len(channels))
+		var names []string
 		for _, ch := range channels {
-			kinds = append(kinds, ch.ID()+" "+ch.Target())
+			names = append(names, ch.ID()+" "+ch.Target())
 		}
-		logger.Info("alerts: sending to "+strings.Join(kinds, ", "), "state_file", file.Path(),
+		logger.Info("alerts: sending to "+strings.Join(names, ", "), "state_file", file.Path(),
 			"replicas", map[bool]string{true: "coordinated in Redis", false: "not coordinated (a single replica)"}[ac.Coordinator != nil])
 	}
 	engine, err := alerts.New(ctx, ac)
 	if err != nil {
-		setup.close()
-		return nil, err
+		return fail(err)
 	}
-	setup.engine = engine
-	return setup, nil
+	return &alertsSetup{engine: engine, close: closeAll}, nil
 }
 
 // warehouseKey names the watched database without its credentials: its host, port and
@@ -333,6 +340,11 @@ func alertsCommand(ctx context.Context, args []string, getenv func(string) strin
 	if err != nil {
 		return err
 	}
+	defer func() {
+		for _, ch := range channels {
+			ch.Close()
+		}
+	}()
 	if len(channels) == 0 {
 		return errors.New("no channel is configured: set ALERT_WEBHOOK_URLS, SLACK_WEBHOOK_URL, ALERT_EMAIL_RECIPIENTS or SYNCWATCH_ALERTMANAGER_URL")
 	}

@@ -58,6 +58,7 @@ func newFake(id string) *fakeChannel {
 func (f *fakeChannel) Kind() string   { return f.kind }
 func (f *fakeChannel) ID() string     { return f.id }
 func (f *fakeChannel) Target() string { return "fake " + f.id }
+func (f *fakeChannel) Close()         {}
 
 func (f *fakeChannel) Send(ctx context.Context, m notify.Message) error {
 	f.mu.Lock()

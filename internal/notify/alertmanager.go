@@ -38,6 +38,9 @@ func (a *Alertmanager) ID() string { return KindAlertmanager }
 // Target is Alertmanager's scheme and host.
 func (a *Alertmanager) Target() string { return urlTarget(a.URL) }
 
+// Close releases idle connections.
+func (a *Alertmanager) Close() { a.Client.CloseIdleConnections() }
+
 // PostableAlert is one alert of Alertmanager's API v2.
 type PostableAlert struct {
 	Labels       map[string]string `json:"labels"`

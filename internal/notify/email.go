@@ -111,6 +111,9 @@ func (e *Email) Target() string {
 	return fmt.Sprintf("%s://%s to %d recipient%s", mode, e.addr(), n, map[bool]string{true: "", false: "s"}[n == 1])
 }
 
+// Close does nothing: each message has its own SMTP connection.
+func (e *Email) Close() {}
+
 func (e *Email) addr() string { return net.JoinHostPort(e.cfg.Host, strconv.Itoa(e.cfg.Port)) }
 
 // Send delivers m over SMTP.

@@ -22,6 +22,8 @@ import (
 // context its Send was given.
 func HTTPClient() *http.Client {
 	return &http.Client{
+		// A transport of its own, whose idle connections Close releases.
+		Transport:     http.DefaultTransport.(*http.Transport).Clone(),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }

@@ -34,6 +34,8 @@ type Channel interface {
 	Target() string
 	// Send delivers m, or says why it could not; the error never carries a secret.
 	Send(ctx context.Context, m Message) error
+	// Close releases the channel's idle connections; call it when done sending.
+	Close()
 }
 
 // Alert is one alert as a message shows it.

@@ -38,6 +38,9 @@ func (s *Slack) Target() string {
 	return urlTarget(s.URL)
 }
 
+// Close releases idle connections.
+func (s *Slack) Close() { s.Client.CloseIdleConnections() }
+
 // Send posts m.
 func (s *Slack) Send(ctx context.Context, m Message) error {
 	return postJSON(ctx, s.Client, s.URL, "slack "+urlTarget(s.URL), SlackPayload(m, s.Channel))

@@ -28,6 +28,9 @@ func (w *Webhook) ID() string { return KindWebhook + "-" + digest(w.URL) }
 // Target is the URL's scheme and host.
 func (w *Webhook) Target() string { return urlTarget(w.URL) }
 
+// Close releases idle connections.
+func (w *Webhook) Close() { w.Client.CloseIdleConnections() }
+
 // Send posts m.
 func (w *Webhook) Send(ctx context.Context, m Message) error {
 	return postJSON(ctx, w.Client, w.URL, "webhook "+w.Target(), WebhookPayload(m, "syncwatch"))

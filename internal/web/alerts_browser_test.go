@@ -25,6 +25,7 @@ type brokenChannel struct{}
 func (brokenChannel) Kind() string   { return notify.KindSlack }
 func (brokenChannel) ID() string     { return notify.KindSlack }
 func (brokenChannel) Target() string { return "https://hooks.slack.com" }
+func (brokenChannel) Close()         {}
 func (brokenChannel) Send(context.Context, notify.Message) error {
 	return errors.New("slack https://hooks.slack.com: HTTP 404 Not Found: no_service")
 }
