@@ -83,6 +83,11 @@ func Run(t *testing.T, h Harness) {
 		{"hostile text in every column comes out clean, masked and cut", hostileText},
 		{"every figure agrees with a literal reading of the contract on random rows", randomAgreement},
 		{"every number is the shortest decimal of its exact value", shortNumbers},
+		{"snapshots give each entity its figures, failure, streak and empty runs", snapshotEntities},
+		{"entities give each entity's latest, finished, timed and successful rows and its failure streak", entitiesAtEveryEdge},
+		{"stuck runs are the running rows started before the threshold, oldest first", stuckRuns},
+		{"success records are one entity's successful rows' records in a start range", successRecords},
+		{"entities, stuck runs and success records agree with a literal reading on random rows", randomEntities},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
