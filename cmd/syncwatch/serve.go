@@ -200,6 +200,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		StuckAfter:      cfg.stuckAfter,
 		RefreshInterval: cfg.refresh,
 		OverdueGrace:    cfg.overdueGrace,
+		// empty_runs' K: the dashboard marks the entities, the alerts fire on the mark.
+		EmptyRunsAfter: cfg.alerts.emptyRuns,
 		// A refresh is a few rounds of statements, each bounded by the server; a hung
 		// connection (a frozen host) is bounded here, so refreshes resume soon after.
 		ComputeTimeout: 3 * cfg.statementTimeout,

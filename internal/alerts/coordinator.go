@@ -181,8 +181,8 @@ func (c *Coordinator) poll(ctx context.Context, e *Engine) {
 		c.absent++
 	default:
 		c.absent, c.wasSender = 0, false
-		if st, ok := c.load(ctx); ok {
-			e.follow(st)
+		if st, ok := c.load(ctx); ok && st.Active != nil {
+			e.adopt(st)
 		}
 		return
 	}

@@ -372,8 +372,11 @@ func (e *Engine) shareNow() {
 	c.share(ctx, st)
 }
 
-// adopt takes the replicas' shared state, when this replica becomes the sender: what the
-// previous sender sent is not sent again.
+// adopt takes the replicas' shared state: on a replica that does not send, at every
+// look at the lease, so that its page shows what the sender sees and has sent (and its
+// own state file keeps a copy); on the replica that takes over, before it sends anything,
+// so that it neither sends again what the previous sender sent nor forgets what that one
+// still owed. Its own evaluations go on from there.
 func (e *Engine) adopt(shared State) {
 	shared.normalize()
 	e.mu.Lock()
@@ -387,20 +390,6 @@ func (e *Engine) adopt(shared State) {
 	e.mu.Unlock()
 	e.save()
 	e.publish()
-}
-
-// follow takes the channels' part of the shared state on a replica that does not send,
-// so that its page shows how the sender's channels are doing.
-func (e *Engine) follow(shared State) {
-	shared.normalize()
-	e.mu.Lock()
-	for id := range e.st.Channels {
-		if c, ok := shared.Channels[id]; ok {
-			e.st.Channels[id] = c
-		}
-	}
-	e.publishLocked(e.now())
-	e.mu.Unlock()
 }
 
 // sortedRecords lists records by when they began, then name and fingerprint.
