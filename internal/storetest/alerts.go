@@ -77,6 +77,10 @@ func alertsFailing(t *testing.T, h Harness) {
 		ok("hubspot", "companies", "success", -6*hour), failed("hubspot", "companies", -3*hour),
 		Row{CRMSource: "hubspot", SyncType: "companies", Status: "skipped", Start: at(-2 * hour), End: end(-2 * hour)},
 		failed("hubspot", "companies", -hour),
+		// The latest finished row is skipped: still two failures in a row, with no error
+		// to show.
+		ok("hubspot", "tickets", "success", -6*hour), failed("hubspot", "tickets", -3*hour), failed("hubspot", "tickets", -2*hour),
+		Row{CRMSource: "hubspot", SyncType: "tickets", Status: "skipped", Start: at(-hour), End: end(-hour)},
 		// The completed alias is a success: it breaks the streak.
 		failed("genius", "appointments", -3*hour), failed("genius", "appointments", -2*hour), ok("genius", "appointments", "completed", -hour),
 		// A run in progress (the in_progress alias) is not finished: two failures still.
@@ -95,6 +99,7 @@ func alertsFailing(t *testing.T, h Harness) {
 	checkFiring(t, d, []string{
 		"sync_failing{crm=hubspot,sync_type=contacts}",
 		"sync_failing{crm=hubspot,sync_type=companies}",
+		"sync_failing{crm=hubspot,sync_type=tickets}",
 		"sync_failing{crm=genius,sync_type=users}",
 		"sync_failing{crm=callrail,sync_type=calls}",
 		"sync_failing{crm=arrivy,sync_type=tasks}",
