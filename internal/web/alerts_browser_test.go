@@ -70,6 +70,13 @@ func firingEngine(t *testing.T, now time.Time) *alerts.Engine {
 }
 
 func testAlerts(t *testing.T, b *browsertest.Browser) {
+	// With the alerts off, the section is not shown at all.
+	off := newSite(t, siteOptions{})
+	tab := open(t, b, off.pageURL(), 1366, 900, false)
+	if !browsertest.Eval[bool](t, tab, `document.querySelector("#alerts-section").hidden && document.querySelector("#alerts-section").offsetHeight === 0`) {
+		t.Error("alerts off: the section is shown")
+	}
+
 	now := time.Now().UTC()
 	s := newSite(t, siteOptions{alerts: firingEngine(t, now), seed: func(t *testing.T, db *pgtest.DB) {
 		db.Insert(t, storetest.Row{CRMSource: "hubspot", Status: "failed", Start: now.Add(-10 * time.Minute), End: ptr(now.Add(-5 * time.Minute))})
@@ -120,6 +127,9 @@ func testAlerts(t *testing.T, b *browsertest.Browser) {
 		checkReadable(t, tab, int(width))
 		tab.Console.AssertClean(t)
 		// A refresh rebuilds the CRM table: the mark stays.
+		if hidden := browsertest.Eval[bool](t, tab, `document.querySelector("#alerts-section").hidden`); hidden {
+			t.Errorf("%d px: the alerts section is hidden", width)
+		}
 		tab.Do(t, 10*time.Second, chromedp.Click(chromedp.ID("refresh-now")))
 		tab.WaitFor(t, 10*time.Second, `Number(document.body.dataset.refreshes || 0) >= 1`)
 		if !browsertest.Eval[bool](t, tab, `document.querySelector('#crm-rows tr[data-source="hubspot"]').classList.contains("sw-row-firing")`) {

@@ -142,6 +142,8 @@ export function alertsSection() {
       for (const n of channelNotes(resp)) items.push(noteItem(n));
       for (const a of resp.firing || []) items.push(alertItem(a));
     }
+    // With the alerts off there is nothing to say: the section is not shown.
+    section.hidden = Boolean(resp && resp.enabled === false);
     section.classList.toggle("sw-alerts-firing", (resp && resp.firing && resp.firing.length > 0) || false);
     byId("alert-list").replaceChildren(...items);
     byId("alert-list").hidden = items.length === 0;
@@ -150,6 +152,7 @@ export function alertsSection() {
   }
 
   function unavailable(reason) {
+    byId("alerts-section").hidden = false;
     byId("alert-list").replaceChildren(el("li", { className: "list-group-item sw-empty-row sw-unavailable" },
       unavailableText("alerts", reason)));
     byId("alert-list").hidden = false;
