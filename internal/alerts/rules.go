@@ -140,7 +140,9 @@ type evaluation struct {
 
 // evaluate applies the rules to s at now.
 func (r Rules) evaluate(s dashboard.Snapshot, now time.Time) evaluation {
-	ev := evaluation{judged: map[string]bool{WarehouseUnreachable: true}}
+	// Before its first computation ends, syncwatch knows nothing of the warehouse: a
+	// restart during an outage must not resolve warehouse_unreachable.
+	ev := evaluation{judged: map[string]bool{WarehouseUnreachable: s.HasFigures || s.RefreshError != nil}}
 	add := func(c candidate) {
 		c.alert.Fingerprint = notify.Fingerprint(c.alert.Name, c.alert.Labels)
 		ev.candidates = append(ev.candidates, c)

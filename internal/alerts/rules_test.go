@@ -200,6 +200,18 @@ func TestRulesNotJudgedKeepTheirAlerts(t *testing.T) {
 	if got := firing(h.e.View()); len(got) != 1 {
 		t.Fatalf("without figures, firing = %v", got)
 	}
+	// Nor warehouse_unreachable, while the first computation has not ended.
+	h.e.Evaluate(stale)
+	h.clock.Advance(time.Hour)
+	stale.At = h.clock.Now()
+	h.e.Evaluate(stale)
+	if got := firing(h.e.View()); !slices.Contains(got, "warehouse_unreachable{}") {
+		t.Fatalf("stale for an hour: firing = %v", got)
+	}
+	h.e.Evaluate(none)
+	if got := firing(h.e.View()); !slices.Contains(got, "warehouse_unreachable{}") {
+		t.Fatalf("before the first computation ended: firing = %v", got)
+	}
 	// A health check not done yet judges no worker.
 	s.Health.Celery = health.CeleryReport{}
 	s.Health.Celery.Status, s.Health.Celery.Pending = health.StatusDegraded, true
