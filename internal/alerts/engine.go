@@ -173,6 +173,10 @@ func (e *Engine) Run(ctx context.Context, snapshots <-chan dashboard.Snapshot) {
 			c.release()
 		}
 	}()
+	// The outboxes and the coordinator stop when Run returns, also when the snapshots end
+	// before ctx does.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	for _, o := range e.outboxes {
 		wg.Go(func() { o.run(ctx) })
 	}
