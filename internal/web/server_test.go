@@ -417,7 +417,8 @@ func TestThePageCarriesTheAnswersItStartsWith(t *testing.T) {
 		if !bytes.Contains(body, []byte(c.want)) {
 			t.Errorf("%s: the page's initial data lacks %s", c.name, c.want)
 		}
-		if !bytes.Contains(body, []byte(`"recent_syncs":`)) || !bytes.Contains(body, []byte(`"system_health":{`)) {
+		if !bytes.Contains(body, []byte(`"recent_syncs":`)) || !bytes.Contains(body, []byte(`"system_health":{`)) ||
+			!bytes.Contains(body, []byte(`"alerts":{"enabled":false`)) {
 			t.Errorf("%s: the page's initial data lacks a section", c.name)
 		}
 	}
