@@ -2,12 +2,12 @@
 # Runs every test of syncwatch, on a fresh Debian machine as on a developer's.
 #
 # It installs what the tests need and is missing (as root, with apt-get: PostgreSQL, Redis,
-# Chromium, Celery, Node.js, Alertmanager, aiosmtpd), makes sure a PostgreSQL server
-# answers (the one named by TEST_DATABASE_URL, else the local one on 127.0.0.1:5432, else
-# a private one it starts in a temporary directory), then runs gofmt, go vet, every Go
-# test (database, Redis, Celery, SMTP, Alertmanager and browser tests included) and a
-# short run of every fuzzer. A skipped test fails the
-# run: green means everything ran.
+# Chromium, Celery, Node.js, Prometheus, Alertmanager, aiosmtpd), makes sure a PostgreSQL
+# server answers (the one named by TEST_DATABASE_URL, else the local one on 127.0.0.1:5432,
+# else a private one it starts in a temporary directory), then runs gofmt, go vet, every Go
+# test (database, Redis, Celery, Prometheus, SMTP, Alertmanager and browser tests
+# included) and a short run of every fuzzer. A skipped test fails the run: green means
+# everything ran.
 #
 # Usage: scripts/test.sh [go test flags, e.g. -run TestName ./internal/web]
 set -euo pipefail
@@ -29,6 +29,7 @@ command -v node >/dev/null || missing+=(nodejs)     # the page's JavaScript unit
 command -v pgrep >/dev/null || missing+=(procps)    # the fault tests freeze PostgreSQL's processes
 command -v runuser >/dev/null || missing+=(util-linux)
 command -v systemd-analyze >/dev/null || missing+=(systemd) # checks docs/deploy/syncwatch.service
+command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus) # /metrics, the rules
 command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager) # the alerts' Alertmanager channel
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)   # the alerts' SMTP server
 if [ ${#missing[@]} -gt 0 ]; then

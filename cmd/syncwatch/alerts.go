@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -367,19 +366,4 @@ func alertsCommand(ctx context.Context, args []string, getenv func(string) strin
 		return fmt.Errorf("%d of %d channels failed", failed, len(channels))
 	}
 	return nil
-}
-
-// integer reads a whole-number variable, def when unset; a bad value is remembered as
-// an error.
-func (e *env) integer(key string, def int) int {
-	v := e.getenv(key)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil {
-		e.errs = append(e.errs, fmt.Errorf("%s: %q is not a whole number", key, v))
-		return def
-	}
-	return n
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/syncwatch/syncwatch/internal/dashboard"
 	"github.com/syncwatch/syncwatch/internal/health"
+	"github.com/syncwatch/syncwatch/internal/metrics"
 	"github.com/syncwatch/syncwatch/internal/postgres"
 	"github.com/syncwatch/syncwatch/internal/syncs"
 	"github.com/syncwatch/syncwatch/internal/web"
@@ -46,6 +47,8 @@ type serveConfig struct {
 	sqlitePath   string
 	demo         bool
 	demoInterval time.Duration
+
+	metricsMaxEntities int
 
 	access accessConfig
 	alerts alertConfig
@@ -92,6 +95,8 @@ func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
 		"without DATABASE_URL, simulate syncs in the embedded database (env SYNCWATCH_DEMO); never with DATABASE_URL")
 	fs.DurationVar(&c.demoInterval, "demo-interval", e.duration("SYNCWATCH_DEMO_INTERVAL", 5*time.Second),
 		"how often the demo's simulator starts or finishes a run (env SYNCWATCH_DEMO_INTERVAL)")
+	fs.IntVar(&c.metricsMaxEntities, "metrics-max-entities", e.integer("SYNCWATCH_METRICS_MAX_ENTITIES", metrics.DefaultMaxEntities),
+		"how many (crm, sync_type) pairs get series of their own in /metrics; the rest count under sync_type=\"other\" (env SYNCWATCH_METRICS_MAX_ENTITIES)")
 	c.access.flags(fs, e)
 	c.alerts.flags(fs, e)
 }
@@ -140,6 +145,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if err := cfg.validate(); err != nil {
 		return err
+	}
+	if cfg.metricsMaxEntities < 1 {
+		return fmt.Errorf("--metrics-max-entities: %d must be at least 1", cfg.metricsMaxEntities)
 	}
 	auth, err := cfg.access.auth(cfg.addr)
 	if err != nil {
@@ -212,12 +220,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	hostport, note := servingAddress(cfg.addr, ln.Addr())
 	var alertsView web.Alerts
+	var alertCounts metrics.AlertSource // an interface: nil, not a nil engine, when off
 	if cfg.alerts.enabled {
 		setup, err := cfg.alerts.newAlerts(ctx, cfg, cfg.alerts.pageURL(hostport, cfg.basePath), logger)
 		if err != nil {
 			return err
 		}
-		alertsView = setup.engine
+		alertsView, alertCounts = setup.engine, setup.engine
 		// The alerts subscribe before the figures are first computed, and stop when the
 		// dashboard does; their state file closes after them.
 		snapshots := dash.Subscribe()
@@ -226,6 +235,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			defer snapshots.Close()
 			setup.engine.Run(bgCtx, snapshots.C())
 		})
+	}
+	exporter, err := metrics.New(metrics.Config{
+		Snapshots:   dash,
+		MaxEntities: cfg.metricsMaxEntities,
+		Alerts:      alertCounts,
+		Logger:      logger,
+	})
+	if err != nil {
+		return err
 	}
 	handler, err := web.NewServer(web.Config{
 		BasePath: cfg.basePath,
@@ -243,6 +261,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Version: buildVersion(),
 		Logger:  logger,
 		Auth:    auth,
+		Metrics: exporter.Handler(),
 	})
 	if err != nil {
 		return err
@@ -257,6 +276,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	background.Go(func() { dash.Run(bgCtx) })
 	background.Go(func() { monitor.Run(bgCtx) })
+	background.Go(func() { exporter.Run(bgCtx) })
 
 	fmt.Fprintf(stdout, "syncwatch %s: serving http://%s%s\n", buildVersion(), hostport, handler.BasePath())
 	if note != "" {
@@ -350,6 +370,19 @@ func (e *env) duration(key string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+func (e *env) integer(key string, def int) int {
+	v := e.getenv(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s: %q is not a whole number", key, v))
+		return def
+	}
+	return n
 }
 
 // secret declares a flag whose value may hold a password (a URL, a token). Its default is

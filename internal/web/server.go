@@ -57,6 +57,9 @@ type Config struct {
 	Logger  *slog.Logger
 	// Auth, when set, guards everything but /healthz and /readyz.
 	Auth *Auth
+	// Metrics, when set, serves Prometheus' scrapes at /metrics and under the base path
+	// (internal/metrics), behind the same Auth as the rest.
+	Metrics http.Handler
 }
 
 // Server is the HTTP handler of syncwatch.
