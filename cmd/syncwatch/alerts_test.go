@@ -204,6 +204,16 @@ func TestAlertsFromRowsToMessages(t *testing.T) {
 	}
 	settled(t, s.base, 1)
 	r.none(t)
+	// The metrics count them.
+	status, body, _ := get(t, s.root+"/metrics", nil)
+	for _, want := range []string{`syncwatch_alerts_firing{alertname="sync_failing"} 1`,
+		`syncwatch_notifications_total{channel="webhook",result="success"} 1`,
+		`syncwatch_notifications_total{channel="slack",result="success"} 1`,
+		`syncwatch_notifications_total{channel="email",result="success"} 1`} {
+		if status != 200 || !strings.Contains(string(body), want+"\n") {
+			t.Errorf("/metrics (%d) lacks %s", status, want)
+		}
+	}
 
 	// A restart sends nothing again.
 	s.stop(t)
