@@ -52,6 +52,7 @@ type serveConfig struct {
 	metricsMaxEntities int
 
 	access accessConfig
+	alerts alertConfig
 }
 
 func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
@@ -100,6 +101,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
 	fs.IntVar(&c.metricsMaxEntities, "metrics-max-entities", e.integer("SYNCWATCH_METRICS_MAX_ENTITIES", metrics.DefaultMaxEntities),
 		"how many (crm, sync_type) pairs get series of their own in /metrics; the rest count under sync_type=\"other\" (env SYNCWATCH_METRICS_MAX_ENTITIES)")
 	c.access.flags(fs, e)
+	c.alerts.flags(fs, e)
 }
 
 // parseEndpoints reads "HubSpot=https://api.hubapi.com/=200;CallRail=https://…".
@@ -211,6 +213,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		StuckAfter:      cfg.stuckAfter,
 		RefreshInterval: cfg.refresh,
 		OverdueGrace:    cfg.overdueGrace,
+		// empty_runs' K: the dashboard marks the entities, the alerts fire on the mark.
+		EmptyRunsAfter: cfg.alerts.emptyRuns,
 		// A refresh is a few rounds of statements, each bounded by the server; a hung
 		// connection (a frozen host) is bounded here, so refreshes resume soon after.
 		ComputeTimeout: 3 * cfg.statementTimeout,
@@ -219,9 +223,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	hostport, note := servingAddress(cfg.addr, ln.Addr())
+	var alertsView web.Alerts
+	var alertCounts metrics.AlertSource // an interface: nil, not a nil engine, when off
+	if cfg.alerts.enabled {
+		setup, err := cfg.alerts.newAlerts(ctx, cfg, cfg.alerts.pageURL(hostport, cfg.basePath), logger)
+		if err != nil {
+			return err
+		}
+		alertsView, alertCounts = setup.engine, setup.engine
+		// The alerts subscribe before the figures are first computed, and stop when the
+		// dashboard does; their state file closes after them.
+		snapshots := dash.Subscribe()
+		background.Go(func() {
+			defer setup.close()
+			defer snapshots.Close()
+			setup.engine.Run(bgCtx, snapshots.C())
+		})
+	}
 	exporter, err := metrics.New(metrics.Config{
 		Snapshots:   dash,
 		MaxEntities: cfg.metricsMaxEntities,
+		Alerts:      alertCounts,
 		Logger:      logger,
 	})
 	if err != nil {
@@ -230,6 +253,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	handler, err := web.NewServer(web.Config{
 		BasePath: cfg.basePath,
 		Figures:  dash,
+		Alerts:   alertsView,
 		// Readiness is the health monitor's latest database check: /readyz is open to
 		// anyone, and must not let them spend the pool's connections.
 		Ready: func(context.Context) error {
@@ -259,7 +283,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	background.Go(func() { monitor.Run(bgCtx) })
 	background.Go(func() { exporter.Run(bgCtx) })
 
-	hostport, note := servingAddress(cfg.addr, ln.Addr())
 	fmt.Fprintf(stdout, "syncwatch %s: serving http://%s%s\n", buildVersion(), hostport, handler.BasePath())
 	if note != "" {
 		fmt.Fprintf(stdout, "(%s)\n", note)

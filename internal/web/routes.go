@@ -18,6 +18,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET "+base+"api/performance-charts/{$}", s.handleCharts())
 	s.mux.Handle("GET "+base+"api/errors/{$}", s.handleErrors())
 	s.mux.Handle("GET "+base+"api/system-health/{$}", s.handleSystemHealth())
+	s.mux.Handle("GET "+base+"api/alerts/{$}", s.handleAlerts())
 	s.mux.Handle(base+"api/", handleAPINotFound())
 	if s.cfg.Metrics != nil {
 		// At the root too: that is where scrapers look by default.

@@ -36,12 +36,21 @@ type Figures interface {
 	DefaultDays() int
 }
 
+// Alerts is what the server shows of the alerts: what fires, what resolved, and how
+// each channel is doing, already encoded in JSON (the same bytes for every viewer until
+// something changes). The alerts package's Engine is the one implementation.
+type Alerts interface {
+	AlertsJSON() []byte
+}
+
 // Config is what the server needs.
 type Config struct {
 	// BasePath is where the page and the API live, with a slash at each end (default
 	// /ingestion/monitoring/).
 	BasePath string
 	Figures  Figures
+	// Alerts answers api/alerts/; nil when the alerts are off.
+	Alerts Alerts
 	// Ready reports whether the data source can be reached, for /readyz.
 	Ready   func(ctx context.Context) error
 	Version string
