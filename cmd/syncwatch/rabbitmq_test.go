@@ -67,7 +67,8 @@ func TestEndToEndOnRabbitMQ(t *testing.T) {
 		"CELERY_BROKER_URL":                 brokerURL,
 		"CELERY_TASK_DEFAULT_QUEUE":         "dw-backlog",
 		"SYNCWATCH_RABBITMQ_MANAGEMENT_URL": node.ManagementURL(),
-	}, "--addr", "127.0.0.1:0", "--refresh", "1s", "--health-interval", "1s")
+	}, "--addr", "127.0.0.1:0", "--refresh", "1s", "--health-interval", "1s",
+		"--alert-queue-backlog", "2", "--alert-queue-backlog-for", "1s", "--alert-workers-down-for", "1s")
 
 	type health struct {
 		Celery struct {
@@ -110,6 +111,27 @@ func TestEndToEndOnRabbitMQ(t *testing.T) {
 		}
 	}
 
+	// The same alerts: three tasks wait in dw-backlog, above the threshold of two.
+	firing := func(name string) bool {
+		_, body, _ := get(t, s.base+"api/alerts/", nil)
+		var a struct {
+			Firing []struct {
+				Name   string            `json:"name"`
+				Labels map[string]string `json:"labels"`
+			} `json:"firing"`
+		}
+		if json.Unmarshal(body, &a) != nil {
+			return false
+		}
+		for _, f := range a.Firing {
+			if f.Name == name && (name != "queue_backlog" || f.Labels["queue"] == "dw-backlog") {
+				return true
+			}
+		}
+		return false
+	}
+	eventually(t, 30*time.Second, "queue_backlog fires for dw-backlog", func() bool { return firing("queue_backlog") })
+
 	// The page shows RabbitMQ's card where Redis's would be.
 	b := browsertest.New(t)
 	tab := b.NewTab(t)
@@ -133,5 +155,6 @@ func TestEndToEndOnRabbitMQ(t *testing.T) {
 	if st := browsertest.Eval[string](t, tab, status("rabbitmq")); st == "unhealthy" {
 		t.Errorf("a dead worker turned the broker red")
 	}
+	eventually(t, 30*time.Second, "workers_down fires", func() bool { return firing("workers_down") })
 	tab.Console.AssertClean(t)
 }
