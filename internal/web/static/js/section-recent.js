@@ -13,9 +13,11 @@ function runRow(run) {
   if (run.error_message) tr.classList.add("sw-has-error");
   tr.append(
     el("td", { dataset: { field: "start_time" } }, timeEl(run.start_time, "clock")),
-    el("td", null,
-      el("div", { className: "sw-crm-name" }, run.name || run.crm_source),
-      el("div", { className: "sw-sub" }, run.sync_type)),
+    // A source or entity is up to 100 characters from the database: it wraps, so a long
+    // one never widens the table past the page.
+    el("td", { className: "sw-c-entity" },
+      el("div", { className: "sw-crm-name sw-break" }, run.name || run.crm_source),
+      el("div", { className: "sw-sub sw-break" }, run.sync_type)),
     el("td", { className: "sw-c-status" }, statusBadge(runStatus(run.status, run.stuck))),
     labelled(recordsCell(run), "Records"),
     labelled(run.status === "running"
