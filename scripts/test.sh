@@ -2,11 +2,13 @@
 # Runs every test of syncwatch, on a fresh Debian machine as on a developer's.
 #
 # It installs what the tests need and is missing (as root, with apt-get: PostgreSQL, Redis,
-# Chromium, Celery, Node.js), makes sure a PostgreSQL server answers (the one named by
-# TEST_DATABASE_URL, else the local one on 127.0.0.1:5432, else a private one it starts in
-# a temporary directory), then runs gofmt, go vet, every Go test (database, Redis, Celery
-# and browser tests included) and a short run of every fuzzer. A skipped test fails the
-# run: green means everything ran.
+# Chromium, Celery, RabbitMQ, Node.js, Prometheus, Alertmanager, aiosmtpd, systemd's
+# checker), starts a private PostgreSQL server (unless TEST_DATABASE_URL names one; a
+# server this machine already runs is never used), then runs gofmt, go vet, every Go test
+# with the race detector (database, Redis, RabbitMQ, Celery, Prometheus, SMTP,
+# Alertmanager, Node and browser tests included; each package starts its own private
+# servers on free ports) and a short run of every fuzzer. A skipped test fails the run:
+# green means everything ran.
 #
 # Usage: scripts/test.sh [go test flags, e.g. -run TestName ./internal/web]
 set -euo pipefail
@@ -25,9 +27,15 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v node >/dev/null || missing+=(nodejs)     # the page's JavaScript unit tests (node --test)
 /usr/bin/python3 -c 'import celery, redis' 2>/dev/null || missing+=(python3-celery python3-redis)
+# The health tests run a private RabbitMQ node (never the machine's) and workers on kombu's pyamqp.
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
+/usr/bin/python3 -c 'import amqp' 2>/dev/null || missing+=(python3-amqp)
 command -v pgrep >/dev/null || missing+=(procps)    # the fault tests freeze PostgreSQL's processes
 command -v runuser >/dev/null || missing+=(util-linux)
 command -v systemd-analyze >/dev/null || missing+=(systemd) # checks docs/deploy/syncwatch.service
+command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus) # /metrics, the rules
+command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager) # the alerts' Alertmanager channel
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)   # the alerts' SMTP server
 if [ ${#missing[@]} -gt 0 ]; then
 	[ "$(id -u)" = 0 ] && command -v apt-get >/dev/null ||
 		die "missing: ${missing[*]}; install them (sudo apt-get install ${missing[*]}) and run again"

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/syncwatch/syncwatch/internal/clock"
 	"github.com/syncwatch/syncwatch/internal/demo"
 	"github.com/syncwatch/syncwatch/internal/sqlite"
 	"github.com/syncwatch/syncwatch/internal/syncs"
@@ -17,10 +18,19 @@ import (
 // absent, and makes its history current: an empty one gets demo.FillDays of demo history;
 // with simulate, one a demo wrote before is brought up to now as if the sync engines had
 // kept running. It returns the store and, with simulate, the simulator's run function,
-// which writes runs every `every` until its context ends (nil without simulate, or when
-// another process already simulates in the file: see demo.ClaimSimulator). Stop the
-// simulator before closing the store.
+// which writes runs every `every` until its context ends, then gives up the claim (nil
+// without simulate, or when another process already simulates in the file: see
+// demo.ClaimSimulator). Stop the simulator before closing the store.
+//
+// Only the process that holds the file's claim writes to it: the simulator's, or without
+// one, the process that fills an empty file, for as long as the fill takes. A process
+// that cannot claim the file only shows it.
 func openDemo(ctx context.Context, path string, simulate bool, every time.Duration, logger *slog.Logger) (syncs.Store, func(context.Context), error) {
+	return openDemoOn(ctx, path, simulate, every, clock.Real(), logger)
+}
+
+// openDemoOn is openDemo on the clock clk, which dates the fill and drives the simulator.
+func openDemoOn(ctx context.Context, path string, simulate bool, every time.Duration, clk clock.Clock, logger *slog.Logger) (syncs.Store, func(context.Context), error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, nil, fmt.Errorf("demo database: %w", err)
 	}
@@ -28,20 +38,20 @@ func openDemo(ctx context.Context, path string, simulate bool, every time.Durati
 	if err != nil {
 		return nil, nil, err
 	}
-	release := func() {}
-	if simulate {
-		var claimed bool
-		release, claimed, err = demo.ClaimSimulator(db.Path())
-		if err != nil {
-			db.Close()
-			return nil, nil, err
-		}
-		if !claimed {
-			logger.Warn("another syncwatch simulates in this demo database; this one only shows it", "path", db.Path())
-			simulate = false
-		}
+	release, claimed, err := demo.ClaimSimulator(db.Path())
+	if err != nil {
+		db.Close()
+		return nil, nil, err
 	}
-	now := time.Now()
+	if !claimed {
+		if simulate {
+			logger.Warn("another syncwatch simulates in this demo database; this one only shows it", "path", db.Path())
+		} else {
+			logger.Info("embedded database, written by another syncwatch", "path", db.Path())
+		}
+		return db, nil, nil
+	}
+	now := clk.Now()
 	prepare := demo.FillIfEmpty
 	if simulate {
 		prepare = demo.Prepare
@@ -61,9 +71,10 @@ func openDemo(ctx context.Context, path string, simulate bool, every time.Durati
 		logger.Info("embedded database", "path", db.Path())
 	}
 	if !simulate {
+		release()
 		return db, nil, nil
 	}
-	sim := demo.NewSimulator(db, demo.SimulatorConfig{Every: every, Since: now, Logger: logger})
+	sim := demo.NewSimulator(db, demo.SimulatorConfig{Every: every, Since: now, Clock: clk, Logger: logger})
 	return db, func(ctx context.Context) {
 		defer release()
 		sim.Run(ctx)

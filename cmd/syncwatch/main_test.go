@@ -11,9 +11,11 @@ import (
 
 // TestMain fails the package when any goroutine outlives the tests: every test stops
 // the syncwatch it started (its run() returns), so whatever is left was started by run()
-// and not joined at shutdown. It also removes the binary builtBinary made.
+// and not joined at shutdown. It also stops the RabbitMQ node and removes the binary that
+// tests may have started and built.
 func TestMain(m *testing.M) {
 	code := m.Run()
+	stopRabbitMQ()
 	if bin, err := builtBinary(); err == nil {
 		os.RemoveAll(filepath.Dir(bin))
 	}

@@ -40,6 +40,8 @@ func dispatch(ctx context.Context, cmd string, args []string, getenv func(string
 		return serve(ctx, args, getenv, stdout, stderr)
 	case "doctor":
 		return doctor(ctx, args, getenv, stdout, stderr)
+	case "alerts":
+		return alertsCommand(ctx, args, getenv, stdout, stderr)
 	case "seed":
 		return seedCommand(ctx, args, getenv, stdout, stderr)
 	case "version":
@@ -62,6 +64,7 @@ const usage = `syncwatch: a live dashboard of a data warehouse's CRM syncs.
 Usage:
   syncwatch [serve] [flags]   serve the dashboard (the default); "syncwatch serve -h" lists its flags
   syncwatch doctor            check the warehouse's tables and indexes; print what to fix
+  syncwatch alerts test       send a test notification to every configured alert channel
   syncwatch seed [flags]      fill a database with realistic sync history; "syncwatch seed -h" lists its flags
   syncwatch version           print the version and the revision it was built from (also --version)
   syncwatch help              print this help

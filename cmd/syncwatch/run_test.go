@@ -741,3 +741,50 @@ func TestSystemdUnitVerifies(t *testing.T) {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 	}
 }
+
+func TestAlertSettingsAreCheckedByName(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{nil, []string{"--alert-failing-runs=0"}, "--alert-failing-runs must be at least 1"},
+		{nil, []string{"--alert-stale-after-crm=hubspot"}, `--alert-stale-after-crm: "hubspot" is not crm=duration`},
+		{map[string]string{"SYNCWATCH_ALERT_STALE_AFTER_CRM": "genius=2d"}, nil, `--alert-stale-after-crm: "genius": "2d" is not a positive duration`},
+		{map[string]string{"SYNCWATCH_ALERT_EMPTY_RUNS": "three"}, nil, `SYNCWATCH_ALERT_EMPTY_RUNS: "three" is not a whole number`},
+		{map[string]string{"EMAIL_USE_TLS": "yes please"}, nil, `EMAIL_USE_TLS: "yes please" is not true or false`},
+		{map[string]string{"ALERT_EMAIL_RECIPIENTS": "ops@example.com", "EMAIL_USE_TLS": "True", "EMAIL_USE_SSL": "True"}, nil,
+			"EMAIL_USE_TLS and EMAIL_USE_SSL exclude each other"},
+		{map[string]string{"ALERT_EMAIL_RECIPIENTS": "not-an-address"}, nil, `recipient "not-an-address" is not an address`},
+		{map[string]string{"ALERT_WEBHOOK_URLS": "https://ok.example/x,ftp://secret-token@host/"}, nil, "ALERT_WEBHOOK_URLS: URL 2 must be an http:// or https:// URL"},
+		{map[string]string{"SLACK_WEBHOOK_URL": "hooks.slack.com/services/T/B/secret-token"}, nil, "SLACK_WEBHOOK_URL must be an http:// or https:// URL"},
+		{nil, []string{"--alertmanager-url=alertmanager:9093"}, "--alertmanager-url must be an http:// or https:// URL"},
+		{nil, []string{"--external-url=syncwatch.example"}, "--external-url must be an http:// or https:// URL"},
+		{nil, []string{"--alert-max-per-hour=-1"}, "--alert-max-per-hour must not be negative"},
+		{nil, []string{"--alert-lock-lease=1ms"}, "--alert-lock-lease must be at least 300ms"},
+	}
+	for _, c := range cases {
+		env := map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1:1/x"}
+		for k, v := range c.env {
+			env[k] = v
+		}
+		err := run(context.Background(), c.args, func(k string) string { return env[k] }, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "secret-token") {
+			t.Errorf("%v %v: got %v, want an error saying %q", c.env, c.args, err, c.want)
+		}
+	}
+	// The channels' secrets are never shown, by the help or by a flag error.
+	env := map[string]string{"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/slack-secret",
+		"EMAIL_HOST_PASSWORD": "smtp-secret", "ALERT_WEBHOOK_URLS": "https://h.example/hook-secret",
+		"SYNCWATCH_ALERTMANAGER_URL": "https://u:am-secret@am.example", "SYNCWATCH_ALERT_LOCK_URL": "redis://:lock-secret@r/0"}
+	for _, args := range [][]string{{"serve", "-h"}, {"--no-such-flag"}, {"alerts", "test", "-h"}, {"alerts", "test", "--nope"}} {
+		var stderr bytes.Buffer
+		_ = run(context.Background(), args, func(k string) string { return env[k] }, io.Discard, &stderr)
+		for _, secret := range []string{"slack-secret", "smtp-secret", "hook-secret", "am-secret", "lock-secret"} {
+			if strings.Contains(stderr.String(), secret) {
+				t.Errorf("%v: the output shows %s", args, secret)
+			}
+		}
+	}
+}

@@ -31,14 +31,28 @@ type seedConfig struct {
 const seedUsage = `Usage: syncwatch seed [flags]
 
 Fills orchestration.sync_history with realistic generated history, for benchmarks and
-trials: the ten CRMs and their entities, hourly runs at each CRM's minute, a few percent
-of failures with real message shapes. The history ends at --end and reaches back --days,
-or as far as --rows takes it (about 1,350 rows a day). A table that has rows is refused
-unless --append is given; an empty sync_schedule also gets the demo's schedules.
+trials: the nine CRMs that write rows and their entities, hourly runs at each CRM's
+minute, a few percent of failures with real message shapes. The history ends at --end
+and reaches back --days, or as far as --rows takes it (about 1,350 rows a day). A table
+that has rows is refused unless --append is given.
+
+An empty sync_schedule also gets the demo's schedules, one of them for MarketSharp, the
+tenth CRM: as in the warehouse, it is configured but writes no rows yet, so its schedule
+is disabled and it gets no history. The dashboard shows it with no runs and its
+schedule's state "disabled".
 
 The target is a PostgreSQL database named by --database-url (never taken from
 DATABASE_URL, so that the warehouse is not filled by mistake), or else the SQLite file of
 --sqlite-path.
+
+--create-schema A|B creates the warehouse's tables in that PostgreSQL database when they
+are absent, with sync_history in one of the two shapes it has in the wild:
+  A  the hand-written migration: serial id, database defaults, and indexes on
+     (crm_source, sync_type, start_time), start_time, (status, start_time) and end_time.
+  B  the table Django generates: bigint identity id, no database defaults, NOT NULL jsonb
+     columns, and fewer indexes: (crm_source, sync_type), start_time and status, none
+     on end_time.
+sync_schedule and django-celery-beat's periodic task table are the same in both.
 
 Flags:
 `
@@ -56,7 +70,7 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 		"the SQLite file to fill when no --database-url is given (env SYNCWATCH_SQLITE_PATH)")
 	fs.BoolVar(&cfg.appendRows, "append", false, "add rows to a table that already has some")
 	fs.StringVar(&cfg.createSchema, "create-schema", "",
-		"PostgreSQL: create the warehouse's tables when absent, in shape A (django-schema.sql) or B (Django's generated table)")
+		"PostgreSQL: create the warehouse's tables when absent, sync_history in shape A (the hand-written migration) or B (Django's generated table): see above")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), seedUsage)
 		fs.PrintDefaults()

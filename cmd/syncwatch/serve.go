@@ -16,6 +16,7 @@ import (
 
 	"github.com/syncwatch/syncwatch/internal/dashboard"
 	"github.com/syncwatch/syncwatch/internal/health"
+	"github.com/syncwatch/syncwatch/internal/metrics"
 	"github.com/syncwatch/syncwatch/internal/postgres"
 	"github.com/syncwatch/syncwatch/internal/syncs"
 	"github.com/syncwatch/syncwatch/internal/web"
@@ -36,6 +37,7 @@ type serveConfig struct {
 	logLevel         string
 
 	brokerURL      string
+	rabbitmqMgmt   string
 	redisURL       string
 	defaultQueue   string
 	keyPrefix      string
@@ -47,7 +49,10 @@ type serveConfig struct {
 	demo         bool
 	demoInterval time.Duration
 
+	metricsMaxEntities int
+
 	access accessConfig
+	alerts alertConfig
 }
 
 func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
@@ -72,7 +77,9 @@ func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
 	fs.StringVar(&c.logLevel, "log-level", e.str("SYNCWATCH_LOG_LEVEL", "info"),
 		"debug, info, warn or error (env SYNCWATCH_LOG_LEVEL)")
 	e.secret(fs, &c.brokerURL, "celery-broker-url", "CELERY_BROKER_URL",
-		"the Celery broker, a Redis URL (env CELERY_BROKER_URL)")
+		"the Celery broker: redis://, rediss://, unix:// (Redis) or amqp://, amqps://, pyamqp:// (RabbitMQ) (env CELERY_BROKER_URL)")
+	e.secret(fs, &c.rabbitmqMgmt, "rabbitmq-management-url", "SYNCWATCH_RABBITMQ_MANAGEMENT_URL",
+		"optional, with a RabbitMQ broker: its management API, e.g. http://user:password@host:15672/, for messages, connections and memory (env SYNCWATCH_RABBITMQ_MANAGEMENT_URL)")
 	e.secret(fs, &c.redisURL, "redis-url", "REDIS_URL",
 		"the Redis server to report on (env REDIS_URL; default the broker)")
 	fs.StringVar(&c.defaultQueue, "celery-queue", e.str("CELERY_TASK_DEFAULT_QUEUE", "celery"),
@@ -91,7 +98,10 @@ func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
 		"without DATABASE_URL, simulate syncs in the embedded database (env SYNCWATCH_DEMO); never with DATABASE_URL")
 	fs.DurationVar(&c.demoInterval, "demo-interval", e.duration("SYNCWATCH_DEMO_INTERVAL", 5*time.Second),
 		"how often the demo's simulator starts or finishes a run (env SYNCWATCH_DEMO_INTERVAL)")
+	fs.IntVar(&c.metricsMaxEntities, "metrics-max-entities", e.integer("SYNCWATCH_METRICS_MAX_ENTITIES", metrics.DefaultMaxEntities),
+		"how many (crm, sync_type) pairs get series of their own in /metrics; the rest count under sync_type=\"other\" (env SYNCWATCH_METRICS_MAX_ENTITIES)")
 	c.access.flags(fs, e)
+	c.alerts.flags(fs, e)
 }
 
 // parseEndpoints reads "HubSpot=https://api.hubapi.com/=200;CallRail=https://…".
@@ -139,6 +149,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := cfg.validate(); err != nil {
 		return err
 	}
+	if cfg.metricsMaxEntities < 1 {
+		return fmt.Errorf("--metrics-max-entities: %d must be at least 1", cfg.metricsMaxEntities)
+	}
 	auth, err := cfg.access.auth(cfg.addr)
 	if err != nil {
 		return err
@@ -180,11 +193,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		RedisURL:     health.RedisURLFrom(cfg.redisURL, cfg.brokerURL),
 		BrokerURL:    cfg.brokerURL,
 		DefaultQueue: cfg.defaultQueue,
-		KeyPrefix:    cfg.keyPrefix,
-		Endpoints:    endpoints,
-		Interval:     cfg.healthInterval,
-		Timeout:      cfg.healthTimeout,
-		Logger:       logger,
+		// RabbitMQ's management API, read only when the broker is RabbitMQ.
+		RabbitMQManagementURL: cfg.rabbitmqMgmt,
+		KeyPrefix:             cfg.keyPrefix,
+		Endpoints:             endpoints,
+		Interval:              cfg.healthInterval,
+		Timeout:               cfg.healthTimeout,
+		Logger:                logger,
 	})
 	if err != nil {
 		return err
@@ -198,6 +213,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		StuckAfter:      cfg.stuckAfter,
 		RefreshInterval: cfg.refresh,
 		OverdueGrace:    cfg.overdueGrace,
+		// empty_runs' K: the dashboard marks the entities, the alerts fire on the mark.
+		EmptyRunsAfter: cfg.alerts.emptyRuns,
 		// A refresh is a few rounds of statements, each bounded by the server; a hung
 		// connection (a frozen host) is bounded here, so refreshes resume soon after.
 		ComputeTimeout: 3 * cfg.statementTimeout,
@@ -209,10 +226,38 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	hostport, note := servingAddress(cfg.addr, ln.Addr())
+	var alertsView web.Alerts
+	var alertCounts metrics.AlertSource // an interface: nil, not a nil engine, when off
+	if cfg.alerts.enabled {
+		setup, err := cfg.alerts.newAlerts(ctx, cfg, cfg.alerts.pageURL(hostport, cfg.basePath), logger)
+		if err != nil {
+			return err
+		}
+		alertsView, alertCounts = setup.engine, setup.engine
+		// The alerts subscribe before the figures are first computed, and stop when the
+		// dashboard does; their state file closes after them.
+		snapshots := dash.Subscribe()
+		background.Go(func() {
+			defer setup.close()
+			defer snapshots.Close()
+			setup.engine.Run(bgCtx, snapshots.C())
+		})
+	}
+	exporter, err := metrics.New(metrics.Config{
+		Snapshots:   dash,
+		MaxEntities: cfg.metricsMaxEntities,
+		Alerts:      alertCounts,
+		Logger:      logger,
+	})
+	if err != nil {
+		return err
+	}
 	handler, err := web.NewServer(web.Config{
 		BasePath:  cfg.basePath,
 		Figures:   dash,
 		Drilldown: dash,
+		Alerts:    alertsView,
 		// Readiness is the health monitor's latest database check: /readyz is open to
 		// anyone, and must not let them spend the pool's connections.
 		Ready: func(context.Context) error {
@@ -225,6 +270,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Version: buildVersion(),
 		Logger:  logger,
 		Auth:    auth,
+		Metrics: exporter.Handler(),
 	})
 	if err != nil {
 		return err
@@ -239,8 +285,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	background.Go(func() { dash.Run(bgCtx) })
 	background.Go(func() { monitor.Run(bgCtx) })
+	background.Go(func() { exporter.Run(bgCtx) })
 
-	hostport, note := servingAddress(cfg.addr, ln.Addr())
 	fmt.Fprintf(stdout, "syncwatch %s: serving http://%s%s\n", buildVersion(), hostport, handler.BasePath())
 	if note != "" {
 		fmt.Fprintf(stdout, "(%s)\n", note)
@@ -333,6 +379,19 @@ func (e *env) duration(key string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+func (e *env) integer(key string, def int) int {
+	v := e.getenv(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s: %q is not a whole number", key, v))
+		return def
+	}
+	return n
 }
 
 // secret declares a flag whose value may hold a password (a URL, a token). Its default is

@@ -38,6 +38,18 @@ func (c *serveConfig) validate() error {
 	if c.refresh < time.Second {
 		return errors.New("--refresh must be at least 1s")
 	}
+	if c.alerts.enabled {
+		// The alerts' settings are checked before anything starts, like the others.
+		if _, err := c.alerts.rules(); err != nil {
+			return err
+		}
+		if _, err := c.alerts.channels(); err != nil {
+			return err
+		}
+		if c.alerts.lockLease < 300*time.Millisecond {
+			return errors.New("--alert-lock-lease must be at least 300ms")
+		}
+	}
 	return nil
 }
 

@@ -88,6 +88,18 @@ func (c *countingStore) StartedNear(ctx context.Context, p []syncs.StartProbe) (
 	c.count("StartedNear")
 	return c.store.StartedNear(ctx, p)
 }
+func (c *countingStore) Entities(ctx context.Context, q syncs.EntityQuery) ([]syncs.Entity, error) {
+	c.count("Entities")
+	return c.store.Entities(ctx, q)
+}
+func (c *countingStore) StuckRuns(ctx context.Context, before time.Time, limit int) ([]syncs.Run, error) {
+	c.count("StuckRuns")
+	return c.store.StuckRuns(ctx, before, limit)
+}
+func (c *countingStore) SuccessRecords(ctx context.Context, source, syncType string, from, to time.Time, limit int) ([]int64, error) {
+	c.count("SuccessRecords")
+	return c.store.SuccessRecords(ctx, source, syncType, from, to, limit)
+}
 func (c *countingStore) Health(ctx context.Context) (syncs.DatabaseHealth, error) {
 	c.count("Health")
 	return c.store.Health(ctx)
@@ -164,7 +176,7 @@ func TestViewersNeverMultiplyQueries(t *testing.T) {
 	now := time.Now()
 	for i := range 50 {
 		end := now.Add(-time.Duration(i) * time.Minute)
-		db.Insert(t, storetest.Row{CRMSource: []string{"hubspot", "genius", "acme"}[i%3], Start: end.Add(-time.Minute), End: &end})
+		db.Insert(t, storetest.Row{CRMSource: []string{"hubspot", "genius", "acme"}[i%3], Start: end.Add(-time.Minute), End: &end, RecordsProcessed: 10})
 	}
 	open := func() (*dashboard.Dashboard, *countingStore) {
 		counting := &countingStore{store: openStore(t, db)}
@@ -184,7 +196,7 @@ func TestViewersNeverMultiplyQueries(t *testing.T) {
 	// succeeded in the window; no StartedNear: no schedule, no row in the future.)
 	want := map[string]int64{
 		"RunningByCRM": 1, "LatestByCRM": 1, "FinishedSince": 1, "StartedByCRM": 1,
-		"Schedules": 1, "RecentFailures": 1, "RecentRuns": 1,
+		"Schedules": 1, "RecentFailures": 1, "RecentRuns": 1, "Entities": 1, "StuckRuns": 1,
 	}
 	if diff := cmp.Diff(want, oneCount.counts()); diff != "" {
 		t.Errorf("questions asked for one viewer's page (-want +got):\n%s", diff)
@@ -305,5 +317,38 @@ func TestParametersChosenByViewersComputeOneAtATime(t *testing.T) {
 	wg.Wait()
 	if most := c.most.Load(); most != 1 {
 		t.Errorf("got %d computations at once for twelve different days, want one at a time", most)
+	}
+}
+
+// TestEmptyRunsAskOncePerRunOfEmptySuccesses checks that an entity whose successes keep
+// processing nothing costs one look at the rows before them, not one per refresh.
+func TestEmptyRunsAskOncePerRunOfEmptySuccesses(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t, pgtest.ShapeA)
+	now := time.Now()
+	for i := range 6 {
+		end := now.Add(-time.Duration(i+1) * time.Hour)
+		db.Insert(t, storetest.Row{CRMSource: "hubspot", Start: end.Add(-time.Minute), End: &end}) // 0 records
+	}
+	counting := &countingStore{store: openStore(t, db)}
+	clk := clock.NewFake(now)
+	d, err := dashboard.New(dashboard.Config{Store: counting, Clock: clk, RefreshInterval: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snapshots := run(t, d)
+	first := next(t, snapshots, func(s dashboard.Snapshot) bool { return s.HasFigures })
+	if err := clk.BlockUntil(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		clk.Advance(time.Minute)
+		first = next(t, snapshots, func(s dashboard.Snapshot) bool { return s.Timestamp.After(first.Timestamp) })
+	}
+	if got := counting.counts()["SuccessRecords"]; got != 1 {
+		t.Errorf("four refreshes asked for the records before the empty runs %d times, want once", got)
+	}
+	if len(first.Entities) != 1 || first.Entities[0].EmptyRuns {
+		t.Errorf("entities %+v: want hubspot, not marked (it never processed records)", first.Entities)
 	}
 }

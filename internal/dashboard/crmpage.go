@@ -12,23 +12,19 @@ import (
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
 
-// A CRM's page (api/crms/<source>/): its entities' figures over their last 30 days, the
-// derived marks, its charts and its recent failures. docs/api.md defines every figure;
-// the definitions of "consecutive failures", "last success" and "empty runs" are those
-// the alerts and the metrics use, so that the three agree.
+// A CRM's page (api/crms/<source>/): its entities' figures over their last 30 days
+// (entityWindow, as the snapshot's entities), the derived marks, its charts and its
+// recent failures. docs/api.md defines every figure; "consecutive failures", "last
+// success" and "empty runs" are those the alerts and the metrics use (the empty-runs mark
+// is the same rule, through the same memo, with the same --alert-empty-runs), so that
+// the three agree.
 
 const (
-	// entityWindow is how far back a CRM's page reads its rows: its entities are those
-	// with a row started since, and every figure but the charts is over those rows.
-	entityWindow = 30 * 24 * time.Hour
 	// countWindow is the span of the runs, failures and success rate of each entity.
 	countWindow = 7 * 24 * time.Hour
 	// slowMinRuns is how many known durations an entity needs before a run of it can be
 	// judged slow against their 95th percentile.
 	slowMinRuns = 10
-	// emptyRunsAfter is how many of an entity's latest success or partial rows must all
-	// have processed 0 records to mark it (as the empty_runs alert).
-	emptyRunsAfter = 3
 	// streakAfter is how many failures in a row make a failure streak.
 	streakAfter = 2
 	// topEntities is how many entities the duration chart shows on their own.
@@ -91,7 +87,7 @@ func (d *Dashboard) computeCRM(ctx context.Context, source string, days int) (CR
 	r.CRM = header
 	bounds := dayBounds(now, d.cfg.Location, days)
 	sum, err := d.cfg.Store.CRMSummary(ctx, syncs.CRMQuery{Source: source, Since: now.Add(-entityWindow),
-		CountsSince: now.Add(-countWindow), DayBounds: bounds, Failures: recentFailureCount, Successes: emptyRunsAfter})
+		CountsSince: now.Add(-countWindow), DayBounds: bounds, Failures: recentFailureCount, Successes: d.cfg.EmptyRunsAfter})
 	if err != nil {
 		return r, fmt.Errorf("crm %s: %w", source, err)
 	}
@@ -193,7 +189,7 @@ func (d *Dashboard) entityFigures(ctx context.Context, source string, es syncs.E
 	}
 	e.Marks.FailureStreak = e.ConsecutiveFailures >= streakAfter
 
-	empty, med, err := d.emptyRuns(ctx, source, es.SyncType, es.Successes)
+	empty, med, err := d.entityEmptyRuns(ctx, source, es.SyncType, es.Successes)
 	if err != nil {
 		return e, nil, err
 	}
@@ -220,36 +216,16 @@ func slow(run syncs.Run, now, stuckBefore time.Time, durations int64, p95 time.D
 	return now.Sub(run.Start).Microseconds() > p95.Microseconds()
 }
 
-// emptyRuns reports whether the entity's latest emptyRunsAfter success or partial rows
-// (successes, newest first) all processed 0 records while the median records_processed of
-// its success and partial rows that started in the 30 days before the first of them is
-// above 0, and that median.
-func (d *Dashboard) emptyRuns(ctx context.Context, source, name string, successes []syncs.Run) (bool, *float64, error) {
-	if len(successes) < emptyRunsAfter {
-		return false, nil, nil
+// entityEmptyRuns applies the empty-runs rule of the alerts (entities.go) to one entity of a
+// CRM's page, given its latest success or partial rows, newest first; it returns the
+// mark and the median it compares with.
+func (d *Dashboard) entityEmptyRuns(ctx context.Context, source, name string, successes []syncs.Run) (bool, *float64, error) {
+	e := syncs.Entity{CRMSource: source, SyncType: name, RecentSuccesses: successes}
+	median, empty, err := d.emptyRuns.check(ctx, d.cfg.Store, e, d.cfg.EmptyRunsAfter)
+	if err != nil || !empty {
+		return false, nil, err
 	}
-	for _, run := range successes[:emptyRunsAfter] {
-		if run.RecordsProcessed == nil || *run.RecordsProcessed != 0 {
-			return false, nil, nil
-		}
-	}
-	first := successes[emptyRunsAfter-1].Start
-	before, err := d.cfg.Store.EntityRuns(ctx, source, name, first.Add(-entityWindow), first, entityRowLimit)
-	if err != nil {
-		return false, nil, fmt.Errorf("crm %s: %s: records before: %w", source, name, err)
-	}
-	var records []int64
-	for _, run := range before {
-		if succeeded(run) && run.RecordsProcessed != nil {
-			records = append(records, *run.RecordsProcessed)
-		}
-	}
-	slices.Sort(records)
-	m := median(records)
-	if m == nil || *m <= 0 {
-		return false, nil, nil
-	}
-	return true, m, nil
+	return true, &median, nil
 }
 
 // entitySchedule is the earliest next run of the scheduled schedules whose model_name is

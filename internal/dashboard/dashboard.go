@@ -48,6 +48,9 @@ type Config struct {
 	// (default 5 s); past it, the page answers what it found and says how far it got.
 	// Keep it below the store's statement timeout.
 	SearchBudget time.Duration
+	// EmptyRunsAfter is how many successes in a row with 0 records mark an entity whose
+	// runs usually process records (default 3; see EntityStatus.EmptyRuns).
+	EmptyRunsAfter int
 	// Clock is the time of the figures and of the refresh loop (default the real clock).
 	Clock  clock.Clock
 	Logger *slog.Logger
@@ -77,6 +80,7 @@ type Dashboard struct {
 	mu          sync.Mutex
 	lastSuccess map[string]rememberedSuccess
 	running     bool
+	emptyRuns   emptyRunsMemo
 }
 
 // New returns a dashboard over cfg.Store. Call Run to keep its figures fresh.
@@ -114,6 +118,12 @@ func New(cfg Config) (*Dashboard, error) {
 	}
 	if cfg.SearchBudget <= 0 {
 		cfg.SearchBudget = 5 * time.Second
+	}
+	if cfg.EmptyRunsAfter <= 0 {
+		cfg.EmptyRunsAfter = 3
+	}
+	if cfg.EmptyRunsAfter > syncs.MaxRecentSuccesses {
+		return nil, fmt.Errorf("dashboard: empty runs after %d successes: at most %d", cfg.EmptyRunsAfter, syncs.MaxRecentSuccesses)
 	}
 	cfg.Clock = clock.OrReal(cfg.Clock)
 	if cfg.Logger == nil {
@@ -264,6 +274,25 @@ func (d *Dashboard) Errors(ctx context.Context, days int) (ErrorsResponse, error
 	return e, nil
 }
 
+// syncRun is a row as the lists show it: texts cleaned, message masked, failures
+// classified, a running row older than stuckBefore marked stuck.
+func syncRun(run syncs.Run, stuckBefore time.Time) SyncRun {
+	s := SyncRun{
+		ID: run.ID, CRMSource: word(run.CRMSource), Name: displayName(run.CRMSource),
+		SyncType: word(run.SyncType), Status: word(run.Status), StartTime: run.Start.UTC(), EndTime: utc(run.End),
+		RecordsProcessed: run.RecordsProcessed, RecordsCreated: run.RecordsCreated,
+		RecordsUpdated: run.RecordsUpdated, RecordsFailed: run.RecordsFailed,
+		ErrorMessage: showMessage(run.ErrorMessage),
+		Stuck:        run.Status == syncs.StatusRunning && run.Start.Before(stuckBefore),
+	}
+	s.DurationSeconds, s.RecordsPerSecond = durationFigures(run)
+	if run.Status == syncs.StatusFailed {
+		t := string(errclass.Classify(run.ErrorMessage))
+		s.ErrorType = &t
+	}
+	return s
+}
+
 // RecentQuery is the parameters of api/recent-syncs/, already validated.
 type RecentQuery struct {
 	Limit     int
@@ -323,20 +352,7 @@ func (d *Dashboard) recentRuns(ctx context.Context, q RecentQuery) ([]SyncRun, t
 	stuckBefore := now.Add(-d.cfg.StuckAfter)
 	out := make([]SyncRun, 0, len(runs))
 	for _, run := range runs {
-		s := SyncRun{
-			ID: run.ID, CRMSource: word(run.CRMSource), Name: displayName(run.CRMSource),
-			SyncType: word(run.SyncType), Status: word(run.Status), StartTime: run.Start.UTC(), EndTime: utc(run.End),
-			RecordsProcessed: run.RecordsProcessed, RecordsCreated: run.RecordsCreated,
-			RecordsUpdated: run.RecordsUpdated, RecordsFailed: run.RecordsFailed,
-			ErrorMessage: showMessage(run.ErrorMessage),
-			Stuck:        run.Status == syncs.StatusRunning && run.Start.Before(stuckBefore),
-		}
-		s.DurationSeconds, s.RecordsPerSecond = durationFigures(run)
-		if run.Status == syncs.StatusFailed {
-			t := string(errclass.Classify(run.ErrorMessage))
-			s.ErrorType = &t
-		}
-		out = append(out, s)
+		out = append(out, syncRun(run, stuckBefore))
 	}
 	return out, now, nil
 }

@@ -35,6 +35,13 @@ func (nullStore) Schedules(context.Context) ([]syncs.Schedule, error)           
 func (nullStore) StartedNear(_ context.Context, p []syncs.StartProbe) ([]bool, error) {
 	return make([]bool, len(p)), nil
 }
+func (nullStore) Entities(context.Context, syncs.EntityQuery) ([]syncs.Entity, error) {
+	return nil, nil
+}
+func (nullStore) StuckRuns(context.Context, time.Time, int) ([]syncs.Run, error) { return nil, nil }
+func (nullStore) SuccessRecords(context.Context, string, string, time.Time, time.Time, int) ([]int64, error) {
+	return nil, nil
+}
 func (nullStore) Health(context.Context) (syncs.DatabaseHealth, error) {
 	return syncs.DatabaseHealth{}, nil
 }

@@ -51,8 +51,12 @@ func (d *Dashboard) healthResponse(r health.Report) SystemHealthResponse {
 			c.Status = health.StatusNotConfigured
 		}
 	}
+	checks := []health.Check{r.Database.Check, r.Celery.Check, r.Redis.Check}
+	if r.RabbitMQ != nil {
+		checks = append(checks, r.RabbitMQ.Check)
+	}
 	var newest time.Time
-	for _, c := range []health.Check{r.Database.Check, r.Celery.Check, r.Redis.Check} {
+	for _, c := range checks {
 		if c.CheckedAt != nil && c.CheckedAt.After(newest) {
 			newest = *c.CheckedAt
 		}

@@ -181,23 +181,6 @@ func (d *Dashboard) historyPage(ctx context.Context, q HistoryQuery) (HistoryRes
 	return r, nil
 }
 
-// syncRun is a row as api/recent-syncs/ and the history show it.
-func syncRun(run syncs.Run, stuckBefore time.Time) SyncRun {
-	s := SyncRun{
-		ID: run.ID, CRMSource: word(run.CRMSource), Name: displayName(run.CRMSource),
-		SyncType: word(run.SyncType), Status: word(run.Status), StartTime: run.Start.UTC(), EndTime: utc(run.End),
-		RecordsProcessed: run.RecordsProcessed, RecordsCreated: run.RecordsCreated,
-		RecordsUpdated: run.RecordsUpdated, RecordsFailed: run.RecordsFailed,
-		ErrorMessage: showMessage(run.ErrorMessage),
-		Stuck:        run.Status == syncs.StatusRunning && run.Start.Before(stuckBefore),
-	}
-	s.DurationSeconds, s.RecordsPerSecond = durationFigures(run)
-	if run.Status == syncs.StatusFailed {
-		s.ErrorType = ptr(string(errclass.Classify(run.ErrorMessage)))
-	}
-	return s
-}
-
 // searched is what a search found: the matching rows, newest first, and how far it got.
 type searched struct {
 	runs []syncs.Run

@@ -134,6 +134,7 @@ func (d *Dashboard) snapshot() Snapshot {
 	f := v.(*figures)
 	s.HasFigures, s.Meta = true, meta
 	s.Overview, s.CRMs, s.Runs24h = f.overview, f.crms, f.runs24h
+	s.Entities, s.StuckRuns = f.entities, f.stuckRuns
 	return s
 }
 

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/syncwatch/syncwatch/internal/clock"
 	"github.com/syncwatch/syncwatch/internal/sqlite"
 )
 
@@ -22,8 +24,8 @@ type SimulatorConfig struct {
 	Every time.Duration
 	// Since is the time up to which Prepare wrote the history (default: the first look).
 	Since time.Time
-	// Now is the clock (default time.Now).
-	Now func() time.Time
+	// Clock is the time the simulator reads and waits on (default the system's).
+	Clock clock.Clock
 	// Seed drives the simulator's own runs (default: a random seed).
 	Seed   uint64
 	Logger *slog.Logger
@@ -43,6 +45,7 @@ type Simulator struct {
 	queue     []Row               // history rows not yet started, by start time
 	sends     []trigger           // beat's sends not yet recorded, by time
 	plans     map[int64]Row       // final form of the rows it will finish, by id
+	orphans   map[int64]time.Time // runs a previous process left, by id: when they pass staleAfter
 	schedules map[[2]string]int64 // (source, name) → schedule id
 }
 
@@ -51,9 +54,7 @@ func NewSimulator(db *sqlite.DB, cfg SimulatorConfig) *Simulator {
 	if cfg.Every <= 0 {
 		cfg.Every = 5 * time.Second
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg.Clock = clock.OrReal(cfg.Clock)
 	if cfg.Seed == 0 {
 		cfg.Seed = rand.Uint64()
 	}
@@ -61,24 +62,28 @@ func NewSimulator(db *sqlite.DB, cfg SimulatorConfig) *Simulator {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return &Simulator{db: db, cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed>>1|1)),
-		plans: make(map[int64]Row), schedules: make(map[[2]string]int64)}
+		plans: make(map[int64]Row), orphans: make(map[int64]time.Time), schedules: make(map[[2]string]int64)}
 }
 
-// Run looks at the clock every cfg.Every until ctx ends. A look that fails is logged and
-// the next one tries again: a demo that cannot write for a moment (a seed into the same
-// file holds the lock) must not stop.
+// Run looks at the clock at once and then cfg.Every after each look, until ctx ends. A
+// look that fails is logged and the next one tries again: a demo that cannot write for a
+// moment (a seed into the same file holds the lock) must not stop.
+//
+// It waits on a new timer after each look rather than on a ticker, so that looks never
+// queue up behind a slow one, and so that a test's fake clock has a waiter again only
+// once a look is done (clock.Fake.BlockUntil is then the signal that it is).
 func (s *Simulator) Run(ctx context.Context) {
 	s.cfg.Logger.Info("demo simulator running", "every", s.cfg.Every, "file", s.db.Path())
-	ticker := time.NewTicker(s.cfg.Every)
-	defer ticker.Stop()
 	for {
-		if err := s.Step(ctx, s.cfg.Now()); err != nil && ctx.Err() == nil {
+		if err := s.Step(ctx, s.cfg.Clock.Now()); err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Warn("demo simulator", "err", err)
 		}
+		next := s.cfg.Clock.NewTimer(s.cfg.Every)
 		select {
 		case <-ctx.Done():
+			next.Stop()
 			return
-		case <-ticker.C:
+		case <-next.C():
 		}
 	}
 }
@@ -101,14 +106,23 @@ func (s *Simulator) Step(ctx context.Context, now time.Time) error {
 	if s.rng.IntN(2) == 0 {
 		errs = append(errs, s.startOwnRun(ctx, now))
 	}
-	errs = append(errs, s.finishDone(ctx, now), s.cleanup(ctx, now))
+	errs = append(errs, s.finishDone(ctx, now), s.failOrphans(ctx, now), s.cleanup(ctx, now))
 	s.last = now
 	return errors.Join(errs...)
 }
 
-// start learns the schedules and takes over the rows left running: those of the history
-// finish as planned; others that started in the last half hour finish soon, as runs of
-// its own; older ones are left to the nightly cleanup, as a dead worker's are.
+// start learns the schedules and takes over the rows left running by a previous
+// process. The history's runs finish as planned: the demo's sync engines ran on while no
+// demo did (its dead workers' rows, too, wait for the nightly cleanup as in the
+// warehouse). The runs a previous simulator started by hand died with its process: the
+// claim this one holds proves that process gone, and no worker runs them any more. They
+// get what cleanup_stale_syncs gives a dead worker's row, by its rule: once a run has
+// been running for over staleAfter (Celery's hard time limit, which would have killed
+// it anyway) it is marked failed, end_time the moment of marking, the cleanup's suffix
+// appended to its message. The warehouse's cleanup waits for 03:30; the demo marks them
+// when the rule first allows, so that a restart never leaves runs running for hours.
+// Any other row found running (the fill's stale row, a seed's) is a dead worker's, left
+// to the nightly cleanup.
 func (s *Simulator) start(ctx context.Context, now time.Time) error {
 	schedules, err := s.db.Schedules(ctx)
 	if err != nil {
@@ -126,21 +140,52 @@ func (s *Simulator) start(ctx context.Context, now time.Time) error {
 			s.plans[r.ID] = planned
 			continue
 		}
-		c := crmBySource(r.CRMSource)
-		if c == nil || r.Start.Before(now.Add(-30*time.Minute)) {
-			continue
+		if startedByHand(r.Configuration) {
+			s.orphans[r.ID] = r.Start.Add(staleAfter)
 		}
-		e, ok := c.entityOf(r.SyncType)
-		if !ok {
-			e = entity{name: r.SyncType, records: 50, duration: 10 * time.Second}
-		}
-		s.plans[r.ID] = s.ownRun(c, e, r.Start, now)
 	}
 	s.last = s.cfg.Since.UTC()
 	if s.last.IsZero() || s.last.After(now) {
 		s.last = now
 	}
 	s.generated = s.last.Truncate(time.Hour).Add(-lookback)
+	return nil
+}
+
+// staleAfter is how long a run may go on before cleanup_stale_syncs takes it for dead.
+const staleAfter = 30 * time.Minute
+
+// startedByHand reports whether a row's configuration is that of a run an administrator
+// started ("sync now"), as the simulator's own runs are.
+func startedByHand(configuration string) bool {
+	var c struct {
+		TriggeredBy string `json:"triggered_by"`
+	}
+	return json.Unmarshal([]byte(configuration), &c) == nil && c.TriggeredBy == "admin"
+}
+
+// failOrphans marks failed, at now, the runs a previous process left that have been
+// running for over staleAfter.
+func (s *Simulator) failOrphans(ctx context.Context, now time.Time) error {
+	var due []int64
+	for id, deadline := range s.orphans {
+		if deadline.Before(now) {
+			due = append(due, id)
+		}
+	}
+	if len(due) == 0 {
+		return nil
+	}
+	n, err := s.db.FailRuns(ctx, now, due, cleanupBase, cleanupSuffix)
+	if err != nil {
+		return fmt.Errorf("demo simulator: fail the runs a previous process left: %w", err)
+	}
+	for _, id := range due {
+		delete(s.orphans, id)
+	}
+	if n > 0 {
+		s.cfg.Logger.Info("demo simulator: marked failed the runs a previous process left running", "runs", n)
+	}
 	return nil
 }
 

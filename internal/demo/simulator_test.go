@@ -2,12 +2,15 @@ package demo_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/syncwatch/syncwatch/internal/clock"
 	"github.com/syncwatch/syncwatch/internal/dashboard"
 	"github.com/syncwatch/syncwatch/internal/demo"
 	"github.com/syncwatch/syncwatch/internal/sqlite"
@@ -16,7 +19,13 @@ import (
 // stepUntil runs the simulator every 5 seconds of a fake clock, from `from` to `to`.
 func stepUntil(t *testing.T, sim *demo.Simulator, from, to time.Time) {
 	t.Helper()
-	for at := from; !at.After(to); at = at.Add(5 * time.Second) {
+	stepEvery(t, sim, 5*time.Second, from, to)
+}
+
+// stepEvery runs the simulator every `every` of a fake clock, from `from` to `to`.
+func stepEvery(t *testing.T, sim *demo.Simulator, every time.Duration, from, to time.Time) {
+	t.Helper()
+	for at := from; !at.After(to); at = at.Add(every) {
 		if err := sim.Step(ctx(t), at); err != nil {
 			t.Fatalf("step at %v: %v", at, err)
 		}
@@ -91,7 +100,7 @@ func TestSimulatorMovesTheFigures(t *testing.T) {
 }
 
 // TestSimulatorTakesOverRunningRuns starts a simulator on a database another one left
-// with runs going: the history's runs finish as planned, and so do recent unknown ones.
+// with the history's runs going: they finish as planned.
 func TestSimulatorTakesOverRunningRuns(t *testing.T) {
 	t.Parallel()
 	db := openDB(t)
@@ -99,16 +108,12 @@ func TestSimulatorTakesOverRunningRuns(t *testing.T) {
 	if _, err := demo.Prepare(ctx(t), db, start); err != nil {
 		t.Fatal(err)
 	}
-	// A run of a simulator that stopped: not in the history.
-	if _, err := db.InsertRuns(ctx(t), []sqlite.Row{{CRMSource: "arrivy", SyncType: "tasks", Status: "running", Start: start.Add(-time.Minute)}}); err != nil {
-		t.Fatal(err)
-	}
 	running, err := db.RunningRuns(ctx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(running) < 3 {
-		t.Fatalf("got %d running rows, want genius's task, the stopped simulator's run and the stale row", len(running))
+	if len(running) < 2 {
+		t.Fatalf("got %d running rows, want genius's task and the stale row", len(running))
 	}
 	sim := demo.NewSimulator(db, demo.SimulatorConfig{Since: start, Seed: 4})
 	stepUntil(t, sim, start.Add(time.Second), start.Add(20*time.Minute))
@@ -121,6 +126,129 @@ func TestSimulatorTakesOverRunningRuns(t *testing.T) {
 			t.Errorf("got %s/%s still running since %v, want it finished", r.CRMSource, r.SyncType, r.Start)
 		}
 	}
+}
+
+// TestSimulatorRestartFailsTheRunsAPreviousProcessLeft restarts the simulator twice. The
+// runs a stopped simulator started by hand have no worker left: each is marked failed as
+// cleanup_stale_syncs marks a dead worker's row (end_time the time of marking, the
+// cleanup's suffix) at the first look after it has run for over 30 minutes: at once after
+// a long stop, half an hour after its start after a short one. The fill's stale row, a
+// dead worker's of the history, still waits for the nightly cleanup.
+func TestSimulatorRestartFailsTheRunsAPreviousProcessLeft(t *testing.T) {
+	t.Parallel()
+	db := openDB(t)
+	start := now // 10:30, far from the nightly cleanup at 03:30
+	if _, err := demo.Prepare(ctx(t), db, start); err != nil {
+		t.Fatal(err)
+	}
+	stale := rawQuery[int64](t, db, `SELECT id FROM sync_history WHERE status = 'in_progress' AND sync_type = 'prospect_sources'`)
+
+	// A simulator that runs two minutes and stops, leaving runs of its own going.
+	first := demo.NewSimulator(db, demo.SimulatorConfig{Since: start, Seed: 3})
+	stopped := start.Add(2 * time.Minute)
+	stepUntil(t, first, start.Add(5*time.Second), stopped)
+	left := ownRunning(t, db)
+	if len(left) == 0 {
+		t.Fatal("the first simulator left no run of its own running; pick another seed")
+	}
+
+	// A short stop: the runs go on being shown running until they have run 30 minutes.
+	// The second simulator looks every 30 s (the default is 5 s): fewer looks, the same
+	// rule, and a test that is quick under the race detector. Its looks fall on the
+	// moment the earliest run left has run exactly 30 minutes: not yet "over 30".
+	const every = 30 * time.Second
+	var restart time.Time
+	for _, r := range left {
+		if restart.IsZero() || r.Start.Before(restart) {
+			restart = r.Start
+		}
+	}
+	for !restart.After(stopped) {
+		restart = restart.Add(every)
+	}
+	second := demo.NewSimulator(db, demo.SimulatorConfig{Since: restart, Seed: 7})
+	stepEvery(t, second, every, restart, restart.Add(10*time.Minute))
+	for id, r := range left {
+		if got := outcome(t, db, id); got.status != "running" {
+			t.Errorf("run %d, started %v: got %v ten minutes after the restart, want it still running", id, r.Start, got)
+		}
+	}
+	last := restart.Add(35 * time.Minute)
+	stepEvery(t, second, every, restart.Add(10*time.Minute+every), last)
+	for id, r := range left {
+		got := outcome(t, db, id)
+		ran := got.end.Sub(r.Start)
+		lookedAt := got.end.Sub(restart)%every == 0
+		if got.status != "failed" || got.message != cleanupMessage || ran <= 30*time.Minute || ran > 30*time.Minute+every || !lookedAt {
+			t.Errorf("run %d, started %v: got %v, want it failed with the cleanup's message at the first look after 30 minutes", id, r.Start, got)
+		}
+	}
+
+	// A long stop: the runs the second simulator left are failed at the first look.
+	left = ownRunning(t, db)
+	if len(left) == 0 {
+		t.Fatal("the second simulator left no run of its own running; pick another seed")
+	}
+	later := last.Add(2 * time.Hour)
+	if _, err := demo.Prepare(ctx(t), db, later); err != nil {
+		t.Fatal(err)
+	}
+	third := demo.NewSimulator(db, demo.SimulatorConfig{Since: later, Seed: 8})
+	if err := third.Step(ctx(t), later); err != nil {
+		t.Fatal(err)
+	}
+	for id := range left {
+		if got := outcome(t, db, id); got != (runOutcome{"failed", later, cleanupMessage}) {
+			t.Errorf("run %d: got %v at the first look after a long stop, want failed at %v with the cleanup's message", id, got, later)
+		}
+	}
+	if got := outcome(t, db, stale); got.status != "in_progress" {
+		t.Errorf("the fill's stale row: got %v, want it left to the nightly cleanup", got)
+	}
+}
+
+const cleanupMessage = "Sync started (auto-marked failed by cleanup_stale_syncs; no heartbeat for too long)"
+
+// ownRunning returns the simulator's own runs (those an administrator would start) that
+// are running, by id.
+func ownRunning(t *testing.T, db *sqlite.DB) map[int64]sqlite.Row {
+	t.Helper()
+	running, err := db.RunningRuns(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := map[int64]sqlite.Row{}
+	for _, r := range running {
+		if strings.Contains(r.Configuration, `"triggered_by": "admin"`) {
+			own[r.ID] = r
+		}
+	}
+	return own
+}
+
+type runOutcome struct {
+	status  string // raw
+	end     time.Time
+	message string
+}
+
+func (o runOutcome) String() string {
+	return fmt.Sprintf("%s at %s: %q", o.status, o.end.Format(time.RFC3339Nano), o.message)
+}
+
+func outcome(t *testing.T, db *sqlite.DB, id int64) runOutcome {
+	t.Helper()
+	q := `SELECT status || '|' || coalesce(end_time, 0) || '|' || coalesce(error_message, '') FROM sync_history WHERE id = ` + strconv.FormatInt(id, 10)
+	parts := strings.SplitN(rawQuery[string](t, db, q), "|", 3)
+	end, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := runOutcome{status: parts[0], message: parts[2]}
+	if end != 0 {
+		o.end = time.UnixMicro(end).UTC()
+	}
+	return o
 }
 
 // TestSimulatorCleansUpAtNight: at 03:30 UTC the nightly cleanup marks the runs left
@@ -142,36 +270,41 @@ func TestSimulatorCleansUpAtNight(t *testing.T) {
 	}
 }
 
-// TestRunStopsWithItsContext runs the simulator on the real clock.
-func TestRunStopsWithItsContext(t *testing.T) {
+// TestSimulatorRunStopsWithItsContext runs the simulator on a fake clock: it looks at
+// once, again when its interval has passed, and returns when its context ends.
+func TestSimulatorRunStopsWithItsContext(t *testing.T) {
 	t.Parallel()
 	db := openDB(t)
-	began := time.Now()
-	if _, err := demo.Prepare(ctx(t), db, began); err != nil {
+	if _, err := demo.Prepare(ctx(t), db, now); err != nil {
 		t.Fatal(err)
 	}
-	before, err := db.CountRuns(ctx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	fake := clock.NewFake(now)
 	c, cancel := context.WithCancel(ctx(t))
 	done := make(chan struct{})
 	go func() {
-		demo.NewSimulator(db, demo.SimulatorConfig{Every: 10 * time.Millisecond, Since: began}).Run(c)
+		demo.NewSimulator(db, demo.SimulatorConfig{Every: time.Hour, Since: now, Clock: fake}).Run(c)
 		close(done)
 	}()
-	time.Sleep(300 * time.Millisecond)
+	// The simulator waits on a timer between looks: a waiter is the sign that a look
+	// is done. An hour on, every CRM's hourly task has started its runs.
+	if err := fake.BlockUntil(ctx(t), 1); err != nil {
+		t.Fatal(err)
+	}
+	fake.Advance(time.Hour)
+	if err := fake.BlockUntil(ctx(t), 1); err != nil {
+		t.Fatal(err)
+	}
+	started := rawQuery[int](t, db, `SELECT count(DISTINCT crm_source) FROM sync_history WHERE start_time > `+strconv.FormatInt(now.UnixMicro(), 10))
 	cancel()
 	select {
 	case <-done:
-	case <-time.After(5 * time.Second):
+	case <-ctx(t).Done():
 		t.Fatal("Run did not return after its context ended")
 	}
-	after, err := db.CountRuns(ctx(t))
-	if err != nil {
-		t.Fatal(err)
+	if fake.Waiters() != 0 {
+		t.Errorf("got %d timers left after Run returned, want it to stop its timer", fake.Waiters())
 	}
-	if after <= before {
-		t.Errorf("got %d rows after running, %d before: want runs started", after, before)
+	if started != 9 {
+		t.Errorf("got runs of %d CRMs started in the hour, want the 9 that write rows", started)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Mask returns text with the values of secrets replaced by "***", keeping the names, so
@@ -71,6 +72,54 @@ func stars(v string) string {
 		return maskText[:len(v)]
 	}
 	return maskText
+}
+
+// MaskKnown is Mask that also hides every occurrence of the known secrets, for a caller
+// that holds the password it used, so that a library's error quoting it verbatim, with no
+// name or URL around it, is masked too. A known secret shorter than minKnownLen bytes is
+// hidden only where Mask's own rules find it: replacing every "pw" or "a" of a text
+// would leave nothing readable. The known secrets are replaced first and Mask runs on the
+// result, so a value that the replacement joins to a secret name ("hapi" + secret +
+// "key=…") is masked too. Mask's promises hold for MaskKnown, idempotence included for
+// known secrets that contain no '*' (neither step can make such a secret appear).
+func MaskKnown(text string, known ...string) string {
+	return Mask(replaceKnown(text, known))
+}
+
+// minKnownLen is the length below which MaskKnown ignores a known secret.
+const minKnownLen = 4
+
+// replaceKnown replaces every occurrence of the known secrets of at least minKnownLen
+// bytes with stars. An occurrence that would cut a character of the text (a secret of raw
+// bytes matching inside a multi-byte character) is left to Mask's rules.
+func replaceKnown(text string, known []string) string {
+	for _, k := range known {
+		if len(k) < minKnownLen || strings.Trim(k, "*") == "" {
+			continue
+		}
+		var b strings.Builder
+		last := 0
+		for from := 0; ; {
+			i := strings.Index(text[from:], k)
+			if i < 0 {
+				break
+			}
+			i += from
+			end := i + len(k)
+			from = i + 1
+			if !utf8.RuneStart(text[i]) || (end < len(text) && !utf8.RuneStart(text[end])) {
+				continue
+			}
+			b.WriteString(text[last:i])
+			b.WriteString(maskText)
+			last, from = end, end
+		}
+		if last > 0 {
+			b.WriteString(text[last:])
+			text = b.String()
+		}
+	}
+	return text
 }
 
 // isValueEnd reports whether c ends an unquoted value: white space and control

@@ -225,3 +225,92 @@ func BenchmarkMask200KB(b *testing.B) {
 		Mask(msg)
 	}
 }
+
+// TestMaskKnown: what health's reasons used to hide with a masker of their own (URL
+// passwords, password= pairs, the password a check connected with) MaskKnown hides.
+func TestMaskKnown(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		text  string
+		known []string
+		want  string
+	}{
+		{"a URL's password, the user kept",
+			"dial redis://:pw123@host:6379/0: refused", nil,
+			"dial redis://:***@host:6379/0: refused"},
+		{"an AMQP URL's password, the user named",
+			"amqp://celery:Rabb1t-Pa55@mq:5672/dw: refused", nil,
+			"amqp://celery:***@mq:5672/dw: refused"},
+		{"a libpq password pair",
+			"host=db user=app password=Secr3t dbname=dw", nil,
+			"host=db user=app password=*** dbname=dw"},
+		{"a known password quoted bare",
+			"WRONGPASS for Secr3t-Pa55 (Secr3t-Pa55)", []string{"Secr3t-Pa55"},
+			"WRONGPASS for *** (***)"},
+		{"a known password inside a word",
+			"authXsecretpwX failed", []string{"secretpw"},
+			"authX***X failed"},
+		{"a known password beside multi-byte text",
+			"mot de passe «pässwörd» refusé", []string{"pässwörd"},
+			"mot de passe «***» refusé"},
+		{"a known secret of raw bytes that would cut a character is left alone",
+			"é-abcd", []string{"\xa9-abcd"},
+			"é-abcd"},
+		{"a known secret shorter than four bytes is left to the other rules",
+			"the pw is pw, redis://:pw@h", []string{"pw"},
+			"the pw is pw, redis://:**@h"},
+		{"a known secret that overlaps a detected one is hidden whole, and the rest of the value",
+			"password=abc hunter2xyz", []string{"abc hunter2"},
+			"password=***"},
+		{"a value the replacement joins to a secret name is masked too",
+			"?hapiSecr3t-Pa55key=abc123&limit=1", []string{"Secr3t-Pa55"},
+			"?hapi***key=***&limit=1"},
+		{"several known secrets", "u1pass and u2pass", []string{"u1pass", "u2pass", ""},
+			"*** and ***"},
+		{"nothing known, nothing found", "connection refused", []string{"zzzz"}, "connection refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := MaskKnown(tt.text, tt.known...)
+			if got != tt.want {
+				t.Errorf("MaskKnown(%q, %q)\n got %q\nwant %q", tt.text, tt.known, got, tt.want)
+			}
+			if again := MaskKnown(got, tt.known...); again != got {
+				t.Errorf("MaskKnown twice = %q, want %q (idempotent)", again, got)
+			}
+			if len(got) > len(tt.text) {
+				t.Errorf("MaskKnown grew %q to %q", tt.text, got)
+			}
+			if utf8.ValidString(tt.text) && !utf8.ValidString(got) {
+				t.Errorf("MaskKnown(%q) = %q, invalid UTF-8 from valid input", tt.text, got)
+			}
+		})
+	}
+}
+
+// TestMaskKnownInvariants plants a known secret into every fuzz seed, at every place a
+// seed's bytes allow, and checks that it is gone and Mask's promises hold.
+func TestMaskKnownInvariants(t *testing.T) {
+	t.Parallel()
+	const secret = "Kn0wn-Pässword"
+	for _, seed := range fuzzSeeds {
+		for i := 0; i <= len(seed); i++ {
+			text := seed[:i] + secret + seed[i:]
+			out := MaskKnown(text, secret)
+			if utf8.ValidString(text) && strings.Contains(out, secret) {
+				t.Fatalf("MaskKnown(%q) = %q, still holds the known secret", text, out)
+			}
+			if len(out) > len(text) {
+				t.Fatalf("MaskKnown(%q) = %q, longer than its input", text, out)
+			}
+			if utf8.ValidString(text) && !utf8.ValidString(out) {
+				t.Fatalf("MaskKnown(%q) = %q, invalid UTF-8 from valid input", text, out)
+			}
+			if again := MaskKnown(out, secret); again != out {
+				t.Fatalf("MaskKnown not idempotent:\n text %q\n once %q\ntwice %q", text, out, again)
+			}
+		}
+	}
+}

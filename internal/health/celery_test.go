@@ -107,9 +107,10 @@ func TestCeleryWorkersAndOneKilled(t *testing.T) {
 		t.Errorf("listeners: got %v, want 2", got)
 	}
 	for _, w := range rep.Workers {
-		if !w.Answered || deref(w.PoolSize) != int64(1) || deref(w.Processed) != int64(0) || w.PID == nil {
-			t.Errorf("worker %s: got answered %v, pool %v, processed %v, pid %v; want true, 1, 0, a pid",
-				w.Name, w.Answered, deref(w.PoolSize), deref(w.Processed), deref(w.PID))
+		if !w.Answered || deref(w.PoolSize) != int64(1) || deref(w.Processed) != int64(0) || w.PID == nil ||
+			deref(w.ActiveTasks) != int64(0) || deref(w.ReservedTasks) != int64(0) {
+			t.Errorf("worker %s: got answered %v, pool %v, processed %v, pid %v, active %v, reserved %v; want true, 1, 0, a pid, 0, 0",
+				w.Name, w.Answered, deref(w.PoolSize), deref(w.Processed), deref(w.PID), deref(w.ActiveTasks), deref(w.ReservedTasks))
 		}
 		if !slices.Equal(w.Queues, []string{"dw-production"}) {
 			t.Errorf("worker %s queues: got %v, want [dw-production]", w.Name, w.Queues)
@@ -228,6 +229,9 @@ func TestCeleryPendingWhileBusy(t *testing.T) {
 	}
 	if got := deref(rep.ReservedTasks); got != int64(1) {
 		t.Errorf("reserved_tasks: got %v, want 1 (the task being executed, acks late)", got)
+	}
+	if w := rep.Workers; len(w) != 1 || deref(w[0].ActiveTasks) != int64(1) || deref(w[0].ReservedTasks) != int64(0) {
+		t.Errorf("the busy worker: got %+v, want it executing 1 task and holding no other (prefetch 1)", w)
 	}
 	if rep.OldestReservedSeconds == nil {
 		t.Errorf("oldest_reserved_seconds: got null, want the age of the reserved task")

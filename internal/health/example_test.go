@@ -18,9 +18,11 @@ func Example() {
 	getenv := os.Getenv
 	cfg := health.Config{
 		RedisURL:     health.RedisURLFrom(getenv("REDIS_URL"), getenv("CELERY_BROKER_URL")),
-		BrokerURL:    getenv("CELERY_BROKER_URL"),
+		BrokerURL:    getenv("CELERY_BROKER_URL"), // redis://… or amqp://…
 		DefaultQueue: getenv("CELERY_TASK_DEFAULT_QUEUE"),
-		Logger:       slog.Default(),
+		// Optional, with a RabbitMQ broker: http://user:password@host:15672/.
+		RabbitMQManagementURL: getenv("SYNCWATCH_RABBITMQ_MANAGEMENT_URL"),
+		Logger:                slog.Default(),
 	}
 	if store != nil {
 		cfg.Database = store.Health
@@ -31,6 +33,8 @@ func Example() {
 		return
 	}
 	m.CheckNow(ctx)
-	go m.Run(ctx)
-	_ = m.Report() // in a handler: encode it as api/system-health/
+	go m.Run(ctx)            // at shutdown, cancel ctx and wait for Run to return
+	_ = m.Report()           // in a handler: encode it as api/system-health/
+	updates := m.Subscribe() // a subscriber: alerts, metrics
+	defer updates.Close()
 }

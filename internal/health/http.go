@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/syncwatch/syncwatch/internal/errclass"
 )
 
 // EndpointConfig names one optional HTTP check, for example a CRM's API.
@@ -42,7 +44,7 @@ const maxBodyRead = 64 << 10
 type endpointChecker struct {
 	cfg     EndpointConfig
 	display string
-	secrets []string // the URL's password and query values, removed from error text
+	secrets []string // the URL's password and query values, masked in error text
 	client  *http.Client
 	timeout time.Duration
 }
@@ -57,7 +59,7 @@ func newEndpointChecker(cfg EndpointConfig, timeout time.Duration) (*endpointChe
 		if errors.As(err, &uerr) {
 			err = uerr.Err
 		}
-		return nil, fmt.Errorf("endpoint %q: invalid URL: %s", cfg.Name, redactText(err.Error(), ""))
+		return nil, fmt.Errorf("endpoint %q: invalid URL: %s", cfg.Name, errclass.Mask(err.Error()))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 		return nil, fmt.Errorf("endpoint %q: want an http:// or https:// URL", cfg.Name)
@@ -74,9 +76,7 @@ func newEndpointChecker(cfg EndpointConfig, timeout time.Duration) (*endpointChe
 	}
 	for _, vs := range u.Query() {
 		for _, v := range vs {
-			if len(v) >= 4 { // shorter values are rarely secrets and would mangle the text
-				secrets = append(secrets, v)
-			}
+			secrets = append(secrets, v) // errclass.MaskKnown ignores values too short to mask safely
 		}
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
@@ -110,7 +110,7 @@ func (c *endpointChecker) check(ctx context.Context) EndpointReport {
 		if errors.As(err, &uerr) {
 			err = uerr.Err // url.Error repeats the URL, credentials included
 		}
-		rep.Status, rep.Error = StatusUnhealthy, c.redact(reason(fmt.Errorf("request: %w", err), c.timeout, ""))
+		rep.Status, rep.Error = StatusUnhealthy, reason(fmt.Errorf("request: %w", err), c.timeout, c.secrets...)
 		return rep
 	}
 	_, _ = io.CopyN(io.Discard, resp.Body, maxBodyRead)
@@ -129,13 +129,6 @@ func (c *endpointChecker) check(ctx context.Context) EndpointReport {
 		rep.Status = StatusHealthy
 	}
 	return rep
-}
-
-func (c *endpointChecker) redact(s string) string {
-	for _, secret := range c.secrets {
-		s = strings.ReplaceAll(s, secret, "***")
-	}
-	return s
 }
 
 func (c *endpointChecker) close() { c.client.CloseIdleConnections() }

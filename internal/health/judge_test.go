@@ -10,7 +10,7 @@ import (
 )
 
 func measured(workers ...string) celeryMeasurement {
-	m := celeryMeasurement{workers: map[string]workerFacts{}, depths: map[string]queueDepth{"dw": {}}, listeners: int64(len(workers))}
+	m := celeryMeasurement{workers: map[string]workerFacts{}, queues: map[string]queueCount{"dw": {}}, listeners: ptr(int64(len(workers)))}
 	for _, w := range workers {
 		m.workers[w] = workerFacts{Queues: []string{"dw"}}
 	}
@@ -130,7 +130,7 @@ func TestJudgePendingGrowth(t *testing.T) {
 			var rep CeleryReport
 			for _, p := range tt.pending {
 				m := measured("a")
-				m.depths = map[string]queueDepth{"dw": {p, 0, 0, 0}}
+				m.queues = map[string]queueCount{"dw": {pending: p}}
 				rep = s.judge(m, celeryRules{timeout: 2 * time.Second, growthThreshold: 20, defaultQueue: "dw"}, time.Now())
 			}
 			if rep.Status != tt.want {
@@ -170,19 +170,19 @@ func TestJudgeRemembersQueues(t *testing.T) {
 	rules := celeryRules{timeout: 2 * time.Second, growthThreshold: 20, defaultQueue: "dw"}
 	m := measured("a")
 	m.workers["a"] = workerFacts{Queues: []string{"dw", "dw-high"}}
-	m.depths = map[string]queueDepth{"dw": {}, "dw-high": {}}
+	m.queues = map[string]queueCount{"dw": {}, "dw-high": {}}
 	s.judge(m, rules, time.Now())
 	if got := s.knownQueues("dw"); !slices.Equal(got, []string{"dw", "dw-high"}) {
 		t.Fatalf("known queues: got %v, want [dw dw-high]", got)
 	}
 	m = measured() // the consumer is gone; dw-high still holds 7 messages
-	m.depths = map[string]queueDepth{"dw": {}, "dw-high": {7}}
+	m.queues = map[string]queueCount{"dw": {}, "dw-high": {pending: 7}}
 	rep := s.judge(m, rules, time.Now())
 	if got := queuePending(rep); got["dw-high"] != 7 || deref(rep.PendingTasks) != int64(7) {
 		t.Errorf("queues: got %v, pending %v; want dw-high with 7", got, deref(rep.PendingTasks))
 	}
 	m = measured()
-	m.depths = map[string]queueDepth{"dw": {}, "dw-high": {}}
+	m.queues = map[string]queueCount{"dw": {}, "dw-high": {}}
 	rep = s.judge(m, rules, time.Now())
 	if got := queuePending(rep); len(got) != 1 || s.knownQueues("dw")[0] != "dw" || len(s.knownQueues("dw")) != 1 {
 		t.Errorf("after dw-high drained without consumer: got queues %v, known %v; want only dw", got, s.knownQueues("dw"))

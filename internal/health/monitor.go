@@ -7,21 +7,12 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/syncwatch/syncwatch/internal/clock"
 	"github.com/syncwatch/syncwatch/internal/feed"
 	"github.com/syncwatch/syncwatch/internal/syncs"
-)
-
-// Status is a component's health, in the words of the API contract.
-type Status string
-
-// The four status words.
-const (
-	StatusHealthy       Status = "healthy"
-	StatusDegraded      Status = "degraded"
-	StatusUnhealthy     Status = "unhealthy"
-	StatusNotConfigured Status = "not_configured"
 )
 
 // Defaults of Config.
@@ -44,12 +35,19 @@ const runGrace = 250 * time.Millisecond
 // not_configured.
 type Config struct {
 	// Database measures the monitored database (the store's Health); nil: not_configured.
+	// It must honour its context: Run returns only after every check it started has.
 	Database func(ctx context.Context) (syncs.DatabaseHealth, error)
 	// RedisURL is the Redis server whose memory and clients are shown; "": not_configured.
 	// Resolve REDIS_URL against CELERY_BROKER_URL with RedisURLFrom.
 	RedisURL string
-	// BrokerURL is CELERY_BROKER_URL. "" or a broker other than Redis: not_configured.
+	// BrokerURL is CELERY_BROKER_URL: redis://, rediss://, unix:// (Redis) or amqp://,
+	// amqps://, pyamqp://, librabbitmq:// (RabbitMQ). "" or another broker:
+	// not_configured.
 	BrokerURL string
+	// RabbitMQManagementURL is RabbitMQ's management API, for example
+	// http://user:password@host:15672/; with an AMQP broker it adds messages,
+	// connections, memory and alarms to the rabbitmq section. Optional.
+	RabbitMQManagementURL string
 	// DefaultQueue is CELERY_TASK_DEFAULT_QUEUE, counted even when no worker consumes it;
 	// "" means "celery".
 	DefaultQueue string
@@ -66,55 +64,41 @@ type Config struct {
 	QueueGrowthThreshold int64
 	// Logger receives status changes (never secrets); nil discards them.
 	Logger *slog.Logger
-	// Now is the clock of checked_at and of CheckNow's coalescing; nil means time.Now.
-	Now func() time.Time
-}
-
-// Check is what every component report carries.
-type Check struct {
-	Status Status `json:"status"`
-	// Error is the short reason of unhealthy (or of not_configured), without secrets.
-	Error string `json:"error,omitempty"`
-	// Warnings are the reasons of degraded.
-	Warnings []string `json:"warnings,omitempty"`
-	// CheckedAt is when the check finished, in UTC; null before the first check.
-	CheckedAt *time.Time `json:"checked_at"`
-	// Pending is true until the component's first check has finished.
-	Pending bool `json:"pending,omitempty"`
-}
-
-// Report is the latest result of every check. Its slices are shared between callers:
-// treat a Report as read-only.
-type Report struct {
-	Database  DatabaseReport   `json:"database"`
-	Celery    CeleryReport     `json:"celery"`
-	Redis     RedisReport      `json:"redis"`
-	Endpoints []EndpointReport `json:"endpoints,omitempty"`
+	// Clock is the time of the background interval, of CheckNow's coalescing and wait,
+	// and of checked_at; nil means the system's clock. Timeouts of network calls and the
+	// round trips reported are on the system's clock whatever this is.
+	Clock clock.Clock
 }
 
 // Monitor runs the checks in the background and on demand and keeps their latest results.
 type Monitor struct {
 	cfg       Config
 	log       *slog.Logger
-	now       func() time.Time
-	redis     *redisChecker // nil: not configured
-	broker    *celeryBroker // nil: not configured
-	brokerWhy string        // why celery is not configured
+	clock     clock.Clock
+	redis     *redisChecker    // nil: not configured
+	broker    broker           // nil: not configured
+	brokerWhy string           // why celery is not configured
+	rabbitmq  *rabbitmqChecker // nil unless the broker is RabbitMQ
 	endpoints []*endpointChecker
 	celery    *celeryState // touched only by the one run in flight
 	rules     celeryRules
+	reports   feed.Feed[Report]
+
+	// The components whose check is still running, perhaps from an earlier run.
+	databaseBusy, redisBusy, brokerBusy, rabbitmqBusy atomic.Bool
+	endpointBusy                                      []atomic.Bool
 
 	life context.Context // cancelled when the monitor closes
 	stop context.CancelFunc
 
-	// updates hands each stored report to the subscribers.
-	updates feed.Feed[Report]
-
 	mu       sync.Mutex
 	report   Report
 	inflight *checkRun
-	lastEnd  time.Time // m.now() when the last run finished
+	lastEnd  time.Time // clock time when the last run finished
 	closed   bool
+	// owned counts every goroutine the monitor started: runs and the checks in them.
+	// Goroutines are added only under mu while not closed, so close can wait for all.
+	owned sync.WaitGroup
 }
 
 // checkRun is one round of checks, shared by every caller that waits for it.
@@ -138,12 +122,9 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 	if cfg.DefaultQueue = strings.TrimSpace(cfg.DefaultQueue); cfg.DefaultQueue == "" {
 		cfg.DefaultQueue = "celery"
 	}
-	m := &Monitor{cfg: cfg, log: cfg.Logger, now: cfg.Now, celery: newCeleryState()}
+	m := &Monitor{cfg: cfg, log: cfg.Logger, clock: clock.OrReal(cfg.Clock), celery: newCeleryState()}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
-	}
-	if m.now == nil {
-		m.now = time.Now
 	}
 	m.rules = celeryRules{timeout: cfg.Timeout, growthThreshold: cfg.QueueGrowthThreshold, defaultQueue: cfg.DefaultQueue}
 
@@ -154,31 +135,24 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 		}
 		m.redis = newRedisChecker(ep, cfg.Timeout)
 	}
-	broker, _, _ := strings.Cut(strings.TrimSpace(cfg.BrokerURL), ";") // failover list: the first
-	switch scheme := schemeOf(broker); {
-	case broker == "":
-	case isRedisScheme(scheme):
-		ep, err := parseRedisURL(broker)
-		if err != nil {
-			return nil, fmt.Errorf("health: broker url: %w", err)
-		}
-		m.broker = &celeryBroker{
-			conn:     newRedisConn(ep, cfg.Timeout),
-			names:    kombuNames{prefix: cfg.KeyPrefix, db: ep.DB},
-			display:  ep.Display,
-			password: ep.Password,
-		}
-		m.rules.password = ep.Password
-	default:
-		m.brokerWhy = "only Redis brokers are supported"
+	setup, err := newBroker(cfg)
+	if err != nil {
+		m.closeClients()
+		return nil, fmt.Errorf("health: %w", err)
+	}
+	m.broker, m.brokerWhy, m.rabbitmq = setup.broker, setup.why, setup.rabbitmq
+	if m.broker != nil {
+		m.rules.secrets = m.broker.secrets()
 	}
 	for _, ec := range cfg.Endpoints {
 		c, err := newEndpointChecker(ec, cfg.Timeout)
 		if err != nil {
+			m.closeClients()
 			return nil, fmt.Errorf("health: %w", err)
 		}
 		m.endpoints = append(m.endpoints, c)
 	}
+	m.endpointBusy = make([]atomic.Bool, len(m.endpoints))
 	m.life, m.stop = context.WithCancel(context.Background())
 	m.report = m.initialReport()
 	return m, nil
@@ -200,7 +174,13 @@ func (m *Monitor) initialReport() Report {
 	}
 	rep.Celery.Check = Check{Status: StatusNotConfigured, Error: m.brokerWhy}
 	if m.broker != nil {
-		rep.Celery.Check, rep.Celery.Broker = pending, m.broker.display
+		rep.Celery.Check, rep.Celery.Broker, rep.Celery.BrokerType = pending, m.broker.display(), m.broker.kind()
+	}
+	if m.rabbitmq != nil {
+		rep.RabbitMQ = &RabbitMQReport{Check: pending, Server: m.rabbitmq.display}
+		if m.rabbitmq.mgmt != nil {
+			rep.RabbitMQ.Management = m.rabbitmq.mgmt.display
+		}
 	}
 	for _, e := range m.endpoints {
 		rep.Endpoints = append(rep.Endpoints, EndpointReport{Check: pending, Name: e.cfg.Name, URL: e.display, ExpectedStatus: e.cfg.ExpectedStatus})
@@ -208,13 +188,13 @@ func (m *Monitor) initialReport() Report {
 	return rep
 }
 
-// Run checks everything at once, then every Interval, until ctx is done; then it closes
-// the clients. Call it once. Before serving, a caller may call CheckNow to have first
-// results instead of pending ones.
+// Run checks everything at once, then every Interval, until ctx is done. Then it waits
+// for every check it or CheckNow started to return, closes the clients and the feed of
+// Subscribe, and returns. Call it once. Before serving, a caller may call CheckNow to
+// have first results instead of pending ones.
 func (m *Monitor) Run(ctx context.Context) {
-	defer m.updates.Close()
 	defer m.close()
-	ticker := time.NewTicker(m.cfg.Interval)
+	ticker := m.clock.NewTicker(m.cfg.Interval)
 	defer ticker.Stop()
 	for {
 		m.mu.Lock()
@@ -230,14 +210,10 @@ func (m *Monitor) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-ticker.C:
+		case <-ticker.C():
 		}
 	}
 }
-
-// Subscribe returns a subscription to the monitor's readings: each report stored after a
-// round of checks. Its channel is closed when Run returns.
-func (m *Monitor) Subscribe() *feed.Subscription[Report] { return m.updates.Subscribe() }
 
 // Report returns the latest results at once, without waiting for a check in flight.
 func (m *Monitor) Report() Report {
@@ -246,40 +222,59 @@ func (m *Monitor) Report() Report {
 	return m.report
 }
 
+// Subscribe returns a subscription that receives every report a round of checks
+// stores, the latest one first if there is one; a subscriber that falls behind gets the
+// newest and never delays a check. Its channel is closed when Run returns. Close the
+// subscription when done with it.
+func (m *Monitor) Subscribe() *feed.Subscription[Report] { return m.reports.Subscribe() }
+
 // CheckNow runs every check now and returns the results. Concurrent callers share one
-// run; a call within 2 s (by Config.Now) after the previous run finished returns that
-// run's results without checking again. It returns within Timeout plus a quarter second
+// run; a call within 2 s (by Config.Clock) after the previous run finished returns that
+// run's results without checking again. It returns within Timeout plus half a second
 // even if a service hangs, or when ctx is done, with the latest results it has.
 func (m *Monitor) CheckNow(ctx context.Context) Report {
 	m.mu.Lock()
 	run := m.inflight
-	if run == nil && !m.closed && (m.lastEnd.IsZero() || m.now().Sub(m.lastEnd) >= minCheckGap) {
+	if run == nil && (m.lastEnd.IsZero() || m.clock.Now().Sub(m.lastEnd) >= minCheckGap) {
 		run = m.startLocked()
 	}
 	m.mu.Unlock()
 	if run != nil {
-		timer := time.NewTimer(m.cfg.Timeout + runGrace + cleanupTimeout)
+		timer := m.clock.NewTimer(m.cfg.Timeout + runGrace + cleanupTimeout)
 		defer timer.Stop()
 		select {
 		case <-run.done:
 		case <-ctx.Done():
-		case <-timer.C:
+		case <-timer.C():
 		}
 	}
 	return m.Report()
 }
 
+// goLocked starts f in a goroutine the monitor owns, unless the monitor is closed.
+// m.mu is held.
+func (m *Monitor) goLocked(f func()) bool {
+	if m.closed {
+		return false
+	}
+	m.owned.Go(f)
+	return true
+}
+
+// goOwned is goLocked for a caller that does not hold m.mu.
+func (m *Monitor) goOwned(f func()) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.goLocked(f)
+}
+
 // startLocked joins the run in flight or starts one; nil once closed. m.mu is held.
 func (m *Monitor) startLocked() *checkRun {
-	if m.closed {
-		return nil
-	}
 	if m.inflight != nil {
 		return m.inflight
 	}
 	run := &checkRun{done: make(chan struct{})}
-	m.inflight = run
-	go func() {
+	started := m.goLocked(func() {
 		defer close(run.done)
 		rep := m.runChecks(m.life)
 		m.mu.Lock()
@@ -288,14 +283,18 @@ func (m *Monitor) startLocked() *checkRun {
 		stored := m.life.Err() == nil
 		if stored {
 			m.report = rep
+			m.reports.Publish(rep) // never blocks; under mu, so runs publish in order
 		}
-		m.inflight, m.lastEnd = nil, m.now()
+		m.inflight, m.lastEnd = nil, m.clock.Now()
 		m.mu.Unlock()
 		if stored {
 			m.logChanges(prev, rep)
-			m.updates.Publish(rep)
 		}
-	}()
+	})
+	if !started {
+		return nil
+	}
+	m.inflight = run
 	return run
 }
 
@@ -307,19 +306,15 @@ func (m *Monitor) runChecks(ctx context.Context) Report {
 	var wg sync.WaitGroup
 	if m.cfg.Database != nil {
 		wg.Go(func() {
-			rep.Database = bounded(ctx, timeout, func(ctx context.Context) DatabaseReport {
+			rep.Database = bounded(m, &m.databaseBusy, ctx, func(ctx context.Context) DatabaseReport {
 				return checkDatabase(ctx, m.cfg.Database, timeout)
-			}, func() DatabaseReport {
-				return DatabaseReport{Check: lateCheck("database", timeout)}
-			})
+			}, func(c Check) DatabaseReport { return DatabaseReport{Check: c} }, "database")
 			rep.Database.CheckedAt = m.stamp()
 		})
 	}
 	if m.redis != nil {
 		wg.Go(func() {
-			rep.Redis = bounded(ctx, timeout, m.redis.check, func() RedisReport {
-				return RedisReport{Check: lateCheck("redis", timeout)}
-			})
+			rep.Redis = bounded(m, &m.redisBusy, ctx, m.redis.check, func(c Check) RedisReport { return RedisReport{Check: c} }, "redis")
 			rep.Redis.Server = m.redis.display
 			rep.Redis.CheckedAt = m.stamp()
 		})
@@ -327,21 +322,30 @@ func (m *Monitor) runChecks(ctx context.Context) Report {
 	if m.broker != nil {
 		known := m.celery.knownQueues(m.cfg.DefaultQueue)
 		wg.Go(func() {
-			meas := bounded(ctx, timeout, func(ctx context.Context) celeryMeasurement {
+			meas := bounded(m, &m.brokerBusy, ctx, func(ctx context.Context) celeryMeasurement {
 				return m.broker.measure(ctx, timeout, known)
-			}, func() celeryMeasurement {
-				return celeryMeasurement{err: fmt.Errorf("broker: %w", context.DeadlineExceeded)}
-			})
-			rep.Celery = m.celery.judge(meas, m.rules, m.now().UTC())
-			rep.Celery.Broker = m.broker.display
+			}, func(c Check) celeryMeasurement {
+				return celeryMeasurement{err: errors.New(c.Error)}
+			}, "broker")
+			rep.Celery = m.celery.judge(meas, m.rules, m.clock.Now().UTC())
+			rep.Celery.Broker, rep.Celery.BrokerType = m.broker.display(), m.broker.kind()
 			rep.Celery.CheckedAt = m.stamp()
+		})
+	}
+	if m.rabbitmq != nil {
+		wg.Go(func() {
+			r := bounded(m, &m.rabbitmqBusy, ctx, m.rabbitmq.check, func(c Check) RabbitMQReport {
+				return RabbitMQReport{Check: c, Server: m.rabbitmq.display}
+			}, "rabbitmq")
+			r.CheckedAt = m.stamp()
+			rep.RabbitMQ = &r
 		})
 	}
 	for i, e := range m.endpoints {
 		wg.Go(func() {
-			r := bounded(ctx, timeout, e.check, func() EndpointReport {
-				return EndpointReport{Check: lateCheck(e.cfg.Name, timeout), Name: e.cfg.Name, URL: e.display, ExpectedStatus: e.cfg.ExpectedStatus}
-			})
+			r := bounded(m, &m.endpointBusy[i], ctx, e.check, func(c Check) EndpointReport {
+				return EndpointReport{Check: c, Name: e.cfg.Name, URL: e.display, ExpectedStatus: e.cfg.ExpectedStatus}
+			}, e.cfg.Name)
 			r.CheckedAt = m.stamp()
 			rep.Endpoints[i] = r
 		})
@@ -350,32 +354,41 @@ func (m *Monitor) runChecks(ctx context.Context) Report {
 	return rep
 }
 
-func lateCheck(what string, timeout time.Duration) Check {
-	return Check{Status: StatusUnhealthy, Error: what + ": timed out after " + timeout.String()}
-}
-
 func (m *Monitor) stamp() *time.Time {
-	t := m.now().UTC()
+	t := m.clock.Now().UTC()
 	return &t
 }
 
-// bounded runs check with a context that ends after timeout and returns its result, or
-// late() when check has not returned a little after that: a check that ignores its
-// context cannot hold a run, nor the callers waiting for it.
-func bounded[T any](ctx context.Context, timeout time.Duration, check func(context.Context) T, late func() T) T {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+// bounded runs check in a goroutine the monitor owns, with a context that ends after
+// the timeout, and returns its result; or late(a timed-out Check naming what) when check
+// has not returned a little after that (runGrace), so that a check that ignores its
+// context holds neither the run nor its callers. The goroutine stays the monitor's until
+// check returns, and close waits for it. Until then busy stays set, and later runs
+// report the component late at once instead of piling another goroutine behind it.
+func bounded[T any](m *Monitor, busy *atomic.Bool, ctx context.Context, check func(context.Context) T, late func(Check) T, what string) T {
+	timeout := m.cfg.Timeout
+	if !busy.CompareAndSwap(false, true) {
+		return late(stillRunningCheck(what, timeout))
+	}
 	results := make(chan T, 1)
-	go func() {
-		defer cancel()
-		results <- check(ctx)
-	}()
-	timer := time.NewTimer(timeout + runGrace)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	if !m.goOwned(func() {
+		r := check(ctx)
+		cancel()
+		busy.Store(false) // before the result is handed over, so the next run finds it free
+		results <- r
+	}) {
+		cancel()
+		busy.Store(false)
+		return late(Check{Status: StatusUnhealthy, Error: what + ": check cancelled"})
+	}
+	timer := time.NewTimer(timeout + runGrace) // on the system's clock, like the check's timeout
 	defer timer.Stop()
 	select {
 	case r := <-results:
 		return r
 	case <-timer.C:
-		return late()
+		return late(lateCheck(what, timeout))
 	}
 }
 
@@ -389,6 +402,9 @@ func (m *Monitor) logChanges(prev, cur Report) {
 		{name: "database", from: prev.Database.Check, to: cur.Database.Check},
 		{name: "redis", from: prev.Redis.Check, to: cur.Redis.Check},
 		{name: "celery", from: prev.Celery.Check, to: cur.Celery.Check},
+	}
+	if cur.RabbitMQ != nil && prev.RabbitMQ != nil {
+		pairs = append(pairs, pair{name: "rabbitmq", from: prev.RabbitMQ.Check, to: cur.RabbitMQ.Check})
 	}
 	for i, e := range cur.Endpoints {
 		p := pair{name: "endpoint " + e.Name, to: e.Check}
@@ -410,7 +426,8 @@ func (m *Monitor) logChanges(prev, cur Report) {
 	}
 }
 
-// close stops the checks, waits briefly for the run in flight and closes the clients.
+// close stops the checks, waits for every goroutine the monitor started (a check that
+// ignores its context delays it), then closes the clients and the feed.
 func (m *Monitor) close() {
 	m.mu.Lock()
 	if m.closed {
@@ -418,20 +435,22 @@ func (m *Monitor) close() {
 		return
 	}
 	m.closed = true
-	run := m.inflight
 	m.mu.Unlock()
 	m.stop()
-	if run != nil {
-		select {
-		case <-run.done:
-		case <-time.After(m.cfg.Timeout + runGrace + cleanupTimeout):
-		}
-	}
+	m.owned.Wait()
+	m.closeClients()
+	m.reports.Close()
+}
+
+func (m *Monitor) closeClients() {
 	if m.redis != nil {
 		m.redis.conn.close()
 	}
 	if m.broker != nil {
-		m.broker.conn.close()
+		m.broker.close()
+	}
+	if m.rabbitmq != nil && m.rabbitmq.mgmt != nil {
+		m.rabbitmq.mgmt.close()
 	}
 	for _, e := range m.endpoints {
 		e.close()

@@ -24,11 +24,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/syncwatch/syncwatch/internal/clock"
 	"github.com/syncwatch/syncwatch/internal/servicetest"
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
@@ -68,31 +70,32 @@ func TestHungPeersDoNotBlock(t *testing.T) {
 	t.Parallel()
 	const timeout = 500 * time.Millisecond
 	addr := hungPeer(t)
-	stuck := make(chan struct{})
-	t.Cleanup(func() { close(stuck) })
+	entered, stuck := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
 	m, clock := newTestMonitor(t, Config{
 		RedisURL:  "redis://" + addr + "/0",
 		BrokerURL: "redis://:pw@" + addr + "/0",
 		Timeout:   timeout,
 		Database: func(context.Context) (syncs.DatabaseHealth, error) {
+			if calls.Add(1) == 1 {
+				close(entered)
+			}
 			<-stuck // ignores its context altogether
 			return syncs.DatabaseHealth{}, nil
 		},
 		Endpoints: []EndpointConfig{{Name: "CRM API", URL: "http://" + addr + "/health"}},
 	})
+	t.Cleanup(func() { close(stuck) }) // before the monitor's close, which waits for the check
 	clock.Advance(minCheckGap)
 	done := make(chan Report)
 	start := time.Now()
 	go func() { done <- m.CheckNow(context.Background()) }()
 
-	// While the check hangs, Report answers at once.
-	time.Sleep(50 * time.Millisecond)
-	reportStart := time.Now()
-	if rep := m.Report(); !rep.Celery.Pending {
-		t.Errorf("report during the first check: got %+v, want pending", rep.Celery.Check)
-	}
-	if d := time.Since(reportStart); d > 100*time.Millisecond {
-		t.Errorf("Report took %s during a hung check, want immediate", d)
+	// While the check hangs, Report answers, with what it had: a Report that waited for
+	// the check would never return, since the database check returns only at cleanup.
+	<-entered
+	if rep := m.Report(); !rep.Celery.Pending || !rep.Database.Pending {
+		t.Errorf("report during the first check: got celery %+v, database %+v; want both pending", rep.Celery.Check, rep.Database.Check)
 	}
 
 	rep := <-done
@@ -104,10 +107,19 @@ func TestHungPeersDoNotBlock(t *testing.T) {
 			t.Errorf("%s: got %q %q, want unhealthy, timed out after 500ms, checked", name, c.Status, c.Error)
 		}
 	}
+
+	// The database check still hangs: the next round does not start a second one behind
+	// it, and says so.
+	rep = check(t, m, clock)
+	if c := rep.Database.Check; c.Status != StatusUnhealthy || !strings.Contains(c.Error, "the previous check has not returned yet") || calls.Load() != 1 {
+		t.Errorf("database while its check still hangs: got %q %q after %d calls, want unhealthy, the previous check has not returned, 1 call",
+			c.Status, c.Error, calls.Load())
+	}
 }
 
 // TestConcurrentCheckNowShareOneRun: 200 viewers at once cost one round of checks, whose
-// three broadcasts (ping, stats, active_queues) Redis counts as three PUBLISH calls.
+// five broadcasts (ping, stats, active_queues, active, reserved) Redis counts as five
+// PUBLISH calls.
 func TestConcurrentCheckNowShareOneRun(t *testing.T) {
 	t.Parallel()
 	srv := servicetest.NewRedis(t, servicetest.RedisOptions{})
@@ -123,8 +135,9 @@ func TestConcurrentCheckNowShareOneRun(t *testing.T) {
 		wg.Go(func() { reports[i] = m.CheckNow(context.Background()) })
 	}
 	wg.Wait()
-	if got := commandCalls(t, c, "publish"); got != 3 {
-		t.Errorf("PUBLISH calls for 200 concurrent CheckNow: got %d, want 3 (one round)", got)
+	const rounds = 5 // ping, stats, active_queues, active, reserved
+	if got := commandCalls(t, c, "publish"); got != rounds {
+		t.Errorf("PUBLISH calls for 200 concurrent CheckNow: got %d, want %d (one round)", got, rounds)
 	}
 	first := reports[0].Celery.CheckedAt
 	for i, r := range reports {
@@ -138,22 +151,27 @@ func TestConcurrentCheckNowShareOneRun(t *testing.T) {
 	if r := m.CheckNow(context.Background()); !r.Celery.CheckedAt.Equal(*first) {
 		t.Errorf("CheckNow within 2s: got checked_at %v, want %v", r.Celery.CheckedAt, first)
 	}
-	if got := commandCalls(t, c, "publish"); got != 3 {
-		t.Errorf("PUBLISH calls after a CheckNow within 2s: got %d, want 3", got)
+	if got := commandCalls(t, c, "publish"); got != rounds {
+		t.Errorf("PUBLISH calls after a CheckNow within 2s: got %d, want %d", got, rounds)
 	}
 	// After it: a new round.
 	clock.Advance(time.Millisecond)
 	if r := m.CheckNow(context.Background()); r.Celery.CheckedAt.Equal(*first) {
 		t.Errorf("CheckNow after 2s: got the old checked_at %v, want a new run", first)
 	}
-	if got := commandCalls(t, c, "publish"); got != 6 {
-		t.Errorf("PUBLISH calls after a second round: got %d, want 6", got)
+	if got := commandCalls(t, c, "publish"); got != 2*rounds {
+		t.Errorf("PUBLISH calls after a second round: got %d, want %d", got, 2*rounds)
 	}
 }
 
+// TestRunChecksInTheBackgroundUntilCancelled: Run checks at once and then at every tick
+// of its clock, publishes each stored report to its subscribers, and when its context
+// ends closes the clients and the feed.
 func TestRunChecksInTheBackgroundUntilCancelled(t *testing.T) {
 	t.Parallel()
-	m, err := NewMonitor(Config{RedisURL: "unix://" + shared.Socket(), Interval: 100 * time.Millisecond, Timeout: time.Second})
+	const interval = 15 * time.Second
+	fake := clock.NewFake(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC))
+	m, err := NewMonitor(Config{RedisURL: "unix://" + shared.Socket(), Interval: interval, Timeout: time.Second, Clock: fake})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,49 +179,53 @@ func TestRunChecksInTheBackgroundUntilCancelled(t *testing.T) {
 	if before.Status != StatusDegraded || !before.Pending || before.CheckedAt != nil || before.Warnings[0] != "not checked yet" {
 		t.Errorf("before the first check: got %+v, want degraded, pending, not checked yet, checked_at null", before.Check)
 	}
+	sub := m.Subscribe()
+	defer sub.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan struct{})
 	go func() { m.Run(ctx); close(stopped) }()
 
-	waitFor := func(what string, ok func(RedisReport) bool) RedisReport {
+	next := func(what string) RedisReport {
 		t.Helper()
-		deadline := time.Now().Add(3 * time.Second)
-		for {
-			if r := m.Report().Redis; ok(r) {
-				return r
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no %s within 3s", what)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		return receive(t, sub.C(), what).Redis
 	}
-	first := waitFor("first check", func(r RedisReport) bool { return r.CheckedAt != nil })
-	if first.Status != StatusHealthy || first.Pending {
-		t.Errorf("first check: got %q %s pending=%v, want healthy", first.Status, first.Error, first.Pending)
+	first := next("first check")
+	if first.Status != StatusHealthy || first.Pending || first.CheckedAt == nil || !first.CheckedAt.Equal(fake.Now()) {
+		t.Errorf("first check: got %q %s pending=%v at %v, want healthy, checked at the clock's %v", first.Status, first.Error, first.Pending, first.CheckedAt, fake.Now())
 	}
-	waitFor("second check", func(r RedisReport) bool { return r.CheckedAt.After(*first.CheckedAt) })
+	if got := m.Report().Redis; !got.CheckedAt.Equal(*first.CheckedAt) {
+		t.Errorf("Report after the first publication: got checked_at %v, want %v", got.CheckedAt, first.CheckedAt)
+	}
+
+	// The loop waits on its ticker; one interval later it checks again.
+	waitCtx, cancelWait := context.WithTimeout(ctx, 10*time.Second)
+	defer cancelWait()
+	if err := fake.BlockUntil(waitCtx, 1); err != nil {
+		t.Fatalf("Run did not wait on its clock's ticker: %v", err)
+	}
+	fake.Advance(interval)
+	second := next("second check")
+	if !second.CheckedAt.Equal(first.CheckedAt.Add(interval)) {
+		t.Errorf("second check: got checked_at %v, want one interval after the first, %v", second.CheckedAt, first.CheckedAt.Add(interval))
+	}
 
 	cancel()
-	select {
-	case <-stopped:
-	case <-time.After(2 * time.Second):
-		t.Fatal("Run did not return within 2s of its context's end")
-	}
+	<-stopped
+	assertFeedClosed(t, sub.C())
 	last := m.Report().Redis.CheckedAt
+	fake.Advance(minCheckGap)
 	if r := m.CheckNow(context.Background()); !r.Redis.CheckedAt.Equal(*last) {
 		t.Errorf("CheckNow after Run ended: got a new check at %v, want the last results", r.Redis.CheckedAt)
 	}
 	if err := m.redis.conn.get().Ping(context.Background()).Err(); !errors.Is(err, redis.ErrClosed) {
 		t.Errorf("redis client after Run ended: got %v, want it closed", err)
 	}
+	assertFeedClosed(t, m.Subscribe().C())
 }
 
 func TestDatabaseSection(t *testing.T) {
 	t.Parallel()
 	const timeout = 200 * time.Millisecond
-	stuck := make(chan struct{})
-	t.Cleanup(func() { close(stuck) })
 	tests := []struct {
 		name        string
 		measure     func(context.Context) (syncs.DatabaseHealth, error)
@@ -220,20 +242,26 @@ func TestDatabaseSection(t *testing.T) {
 		}, StatusDegraded, "", 150.0, int64(7)},
 		{"an error with a connection string", func(context.Context) (syncs.DatabaseHealth, error) {
 			return syncs.DatabaseHealth{}, errors.New("connect postgres://app:Secr3t@db:5432/dw: connection refused")
-		}, StatusUnhealthy, "database: connect postgres://***@db:5432/dw: connection refused", nil, nil},
+		}, StatusUnhealthy, "database: connect postgres://app:***@db:5432/dw: connection refused", nil, nil},
 		{"a hang that honours its context", func(ctx context.Context) (syncs.DatabaseHealth, error) {
 			<-ctx.Done()
 			return syncs.DatabaseHealth{}, ctx.Err()
 		}, StatusUnhealthy, "database: timed out after 200ms", nil, nil},
-		{"a hang that ignores its context", func(context.Context) (syncs.DatabaseHealth, error) {
-			<-stuck
-			return syncs.DatabaseHealth{}, nil
-		}, StatusUnhealthy, "database: timed out after 200ms", nil, nil},
+		{"a hang that ignores its context (measure nil: see below)", nil,
+			StatusUnhealthy, "database: timed out after 200ms", nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			m, clock := newTestMonitor(t, Config{Database: tt.measure, Timeout: timeout})
+			measure, stuck := tt.measure, make(chan struct{})
+			if measure == nil {
+				measure = func(context.Context) (syncs.DatabaseHealth, error) {
+					<-stuck
+					return syncs.DatabaseHealth{}, nil
+				}
+			}
+			m, clock := newTestMonitor(t, Config{Database: measure, Timeout: timeout})
+			t.Cleanup(func() { close(stuck) }) // before the monitor's close, which waits for the check
 			start := time.Now()
 			rep := check(t, m, clock).Database
 			if elapsed := time.Since(start); elapsed > timeout+runGrace+300*time.Millisecond {
@@ -337,7 +365,15 @@ func TestRedisOverTLS(t *testing.T) {
 // writeTestCertificates makes a CA and a server certificate for 127.0.0.1.
 func writeTestCertificates(t *testing.T) *servicetest.TLSFiles {
 	t.Helper()
-	dir := t.TempDir()
+	files, err := writeCertificates(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// writeCertificates writes a CA and a server certificate for 127.0.0.1 into dir.
+func writeCertificates(dir string) (*servicetest.TLSFiles, error) {
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	caTmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "syncwatch test CA"},
@@ -346,7 +382,7 @@ func writeTestCertificates(t *testing.T) *servicetest.TLSFiles {
 	}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	caCert, _ := x509.ParseCertificate(caDER)
 	srvKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -358,24 +394,27 @@ func writeTestCertificates(t *testing.T) *servicetest.TLSFiles {
 	}
 	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	keyDER, _ := x509.MarshalECPrivateKey(srvKey)
-	write := func(name, typ string, der []byte) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-			t.Fatal(err)
+	files := &servicetest.TLSFiles{
+		CA:   filepath.Join(dir, "ca.pem"),
+		Cert: filepath.Join(dir, "server.pem"),
+		Key:  filepath.Join(dir, "server.key"),
+	}
+	for _, f := range []struct {
+		path, typ string
+		der       []byte
+	}{{files.CA, "CERTIFICATE", caDER}, {files.Cert, "CERTIFICATE", srvDER}, {files.Key, "EC PRIVATE KEY", keyDER}} {
+		// Readable by the owner only; RabbitMQ runs as the tests' user.
+		if err := os.WriteFile(f.path, pem.EncodeToMemory(&pem.Block{Type: f.typ, Bytes: f.der}), 0o600); err != nil {
+			return nil, err
 		}
-		return path
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(caCert)
-	return &servicetest.TLSFiles{
-		CA:     write("ca.pem", "CERTIFICATE", caDER),
-		Cert:   write("server.pem", "CERTIFICATE", srvDER),
-		Key:    write("server.key", "EC PRIVATE KEY", keyDER),
-		Client: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"},
-	}
+	files.Client = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
+	return files, nil
 }
 
 func TestEndpointsSection(t *testing.T) {

@@ -33,9 +33,9 @@ func checkDatabase(ctx context.Context, measure func(context.Context) (syncs.Dat
 	if err != nil {
 		rep.Status = StatusUnhealthy
 		if why, ok := syncs.Reason(err); ok {
-			rep.Error = "database: " + why // the full error is the dashboard's to log
+			rep.Error = shortText("database: " + why) // the full error is the dashboard's to log
 		} else {
-			rep.Error = reason(fmt.Errorf("database: %w", err), timeout, "")
+			rep.Error = reason(fmt.Errorf("database: %w", err), timeout)
 		}
 		return rep
 	}

@@ -16,8 +16,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-var testNames = kombuNames{prefix: "", db: 0}
-
 func validRequest(method string, destination []string) controlRequest {
 	return controlRequest{
 		Method: method, Destination: destination, Ticket: "ticket-1", RoutingKey: "rk-1",
@@ -31,7 +29,7 @@ func TestEncodeControlCarriesEverythingWorkersNeed(t *testing.T) {
 	t.Parallel()
 	for _, method := range []string{"ping", "stats", "active_queues", "active", "reserved"} {
 		for _, dest := range [][]string{nil, {"w1@host"}, {"w1@host", "w2@host"}} {
-			raw, err := encodeControl(testNames, validRequest(method, dest))
+			raw, err := encodeControl(validRequest(method, dest))
 			if err != nil {
 				t.Fatalf("encode %s to %v: %v", method, dest, err)
 			}
@@ -98,7 +96,7 @@ func TestEncodeControlMatchesCelerysOwnRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ours, err := encodeControl(testNames, validRequest("ping", nil))
+	ours, err := encodeControl(validRequest("ping", nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +161,7 @@ func TestEncodeControlRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if raw, err := encodeControl(testNames, tt.req); err == nil {
+			if raw, err := encodeControl(tt.req); err == nil {
 				t.Errorf("got envelope %s, want an error", raw)
 			}
 		})
@@ -174,7 +172,7 @@ func TestEncodeControlRefuses(t *testing.T) {
 // harms workers, and checks that the guard before PUBLISH refuses the result.
 func TestValidateEnvelopeRejectsMalformed(t *testing.T) {
 	t.Parallel()
-	good, err := encodeControl(testNames, validRequest("ping", nil))
+	good, err := encodeControl(validRequest("ping", nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,15 +232,15 @@ func TestValidateEnvelopeRejectsMalformed(t *testing.T) {
 // FuzzEncodeControl feeds the encoder arbitrary names, tickets and keys: whatever it
 // returns without error must pass the guard. Offline only; never fuzz real workers.
 func FuzzEncodeControl(f *testing.F) {
-	f.Add("ping", "w1@host", "ticket", "rk", "tag", "", int64(1795747485))
-	f.Add("stats", "", "t\x06\x16", "r\"k", "t\\g", "pfx:", int64(1))
-	f.Add("shutdown", "w1", "t", "r", "g", "x", int64(0))
-	f.Fuzz(func(t *testing.T, method, dest, ticket, rk, tag, prefix string, expires int64) {
+	f.Add("ping", "w1@host", "ticket", "rk", "tag", int64(1795747485))
+	f.Add("stats", "", "t\x06\x16", "r\"k", "t\\g", int64(1))
+	f.Add("shutdown", "w1", "t", "r", "g", int64(0))
+	f.Fuzz(func(t *testing.T, method, dest, ticket, rk, tag string, expires int64) {
 		req := controlRequest{Method: method, Ticket: ticket, RoutingKey: rk, DeliveryTag: tag, Expires: time.Unix(expires, 0)}
 		if dest != "" {
 			req.Destination = []string{dest}
 		}
-		raw, err := encodeControl(kombuNames{prefix: prefix}, req)
+		raw, err := encodeControl(req)
 		if err != nil {
 			return
 		}

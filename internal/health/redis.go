@@ -6,17 +6,17 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"net/url"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/syncwatch/syncwatch/internal/errclass"
 )
 
 // RedisURLFrom picks the Redis server whose figures the page shows: REDIS_URL when it is
@@ -87,7 +87,7 @@ func parseRedisURL(raw string) (redisEndpoint, error) {
 		if errors.As(err, &uerr) {
 			err = uerr.Err // url.Error repeats the whole URL, password included
 		}
-		return ep, fmt.Errorf("invalid URL: %s", redactText(err.Error(), ""))
+		return ep, fmt.Errorf("invalid URL: %s", errclass.Mask(err.Error()))
 	}
 	if u.User != nil {
 		ep.Username = u.User.Username()
@@ -212,50 +212,6 @@ func displayURL(scheme string, ep redisEndpoint) string {
 	return b.String()
 }
 
-// userinfoPattern finds the user:password@ part of any URL in a text.
-var userinfoPattern = regexp.MustCompile(`(?i)([a-z][a-z0-9+.-]*://)[^/@\s"']*@`)
-
-// passwordPattern finds password=… pairs as libpq and query strings write them.
-var passwordPattern = regexp.MustCompile(`(?i)(password|passwd|pwd|token|secret|api_key|apikey)=([^&\s"']+)`)
-
-// redactText removes every secret this package can recognise from a text: the user
-// information of URLs, password=… pairs, and the literal password, when known.
-func redactText(s, password string) string {
-	if password != "" {
-		s = strings.ReplaceAll(s, password, "***")
-	}
-	s = userinfoPattern.ReplaceAllString(s, "${1}***@")
-	return passwordPattern.ReplaceAllString(s, "${1}=***")
-}
-
-// maxReasonLen bounds the length of a reason shown on the page.
-const maxReasonLen = 200
-
-// reason turns an error into the short text a report carries: secrets removed, context
-// deadlines named as timeouts, cut to maxReasonLen.
-func reason(err error, timeout time.Duration, password string) string {
-	if err == nil {
-		return ""
-	}
-	var s string
-	switch {
-	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		s = "timed out after " + timeout.String()
-		if prefix := errorPrefix(err); prefix != "" {
-			s = prefix + ": " + s
-		}
-	case errors.Is(err, context.Canceled):
-		s = "check cancelled"
-	default:
-		s = err.Error()
-	}
-	s = redactText(s, password)
-	if len(s) > maxReasonLen {
-		s = s[:maxReasonLen-1] + "…"
-	}
-	return s
-}
-
 // connError names a failed first command: an answer from the server (WRONGPASS,
 // NOAUTH, LOADING…) is an error of the server, anything else means it is unreachable.
 func connError(what string, err error) error {
@@ -264,25 +220,6 @@ func connError(what string, err error) error {
 		return fmt.Errorf("%s error: %w", what, err)
 	}
 	return fmt.Errorf("%s unreachable: %w", what, err)
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// errorPrefix returns the context an error was wrapped with ("broker unreachable" from
-// "broker unreachable: i/o timeout"), so a timeout still says where it happened.
-func errorPrefix(err error) string {
-	var w interface{ Unwrap() error }
-	if !errors.As(err, &w) {
-		return ""
-	}
-	prefix, _, ok := strings.Cut(err.Error(), ": ")
-	if !ok {
-		return ""
-	}
-	return prefix
 }
 
 // redisOptions turns an endpoint into go-redis options where every call is bounded by
@@ -464,20 +401,4 @@ func intField(info map[string]string, key string) *int64 {
 		return nil
 	}
 	return &n
-}
-
-// mebibytes converts bytes to MiB with one decimal.
-func mebibytes(b int64) float64 {
-	return math.Round(float64(b)/(1<<20)*10) / 10
-}
-
-// millis converts a duration to milliseconds with one decimal.
-func millis(d time.Duration) float64 {
-	return math.Round(float64(d)/float64(time.Millisecond)*10) / 10
-}
-
-func ptr[T any](v T) *T { return &v }
-
-func slowWarning(what string, elapsed, timeout time.Duration) string {
-	return fmt.Sprintf("slow: %s answered in %s, over half the %s timeout", what, elapsed.Round(time.Millisecond), timeout)
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/syncwatch/syncwatch/internal/clock"
 	"github.com/syncwatch/syncwatch/internal/servicetest"
 )
 
@@ -38,6 +39,9 @@ func nextDB(t *testing.T) int {
 }
 
 func TestMain(m *testing.M) {
+	if stage := os.Getenv(helperStageEnv); stage != "" {
+		os.Exit(amqpHelper(stage)) // a child process of TestAMQPReplyQueueGoesWithItsOwner
+	}
 	dir, err := os.MkdirTemp("", "health-redis-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "temp dir:", err)
@@ -51,7 +55,71 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	shared.Stop()
 	_ = os.RemoveAll(dir)
+	if rabbitNode != nil {
+		rabbitNode.Stop()
+		_ = os.RemoveAll(rabbitDir)
+	}
 	os.Exit(code)
+}
+
+// The package's one RabbitMQ node, started by the first test that needs it (it takes
+// seconds to boot, so a run of only the Redis tests does not wait for it) and stopped
+// by TestMain. Tests share it, each on a vhost of its own; the one test that stops its
+// broker is not parallel, so it runs alone.
+var (
+	rabbitOnce sync.Once
+	rabbitNode *servicetest.RabbitMQ
+	rabbitDir  string
+	rabbitTLS  *servicetest.TLSFiles // the node's AMQPS certificate
+	rabbitErr  error
+)
+
+// rabbit returns the shared node, starting it if no test has yet.
+func rabbit(t *testing.T) *servicetest.RabbitMQ {
+	t.Helper()
+	rabbitOnce.Do(func() {
+		if rabbitDir, rabbitErr = os.MkdirTemp("", "health-rabbitmq-"); rabbitErr != nil {
+			return
+		}
+		if rabbitTLS, rabbitErr = writeCertificates(rabbitDir); rabbitErr != nil {
+			return
+		}
+		rabbitNode, rabbitErr = servicetest.StartRabbitMQServer(rabbitDir, servicetest.RabbitMQOptions{TLS: rabbitTLS})
+	})
+	if rabbitErr != nil {
+		t.Fatalf("the health tests need a real rabbitmq-server: %v", rabbitErr)
+	}
+	return rabbitNode
+}
+
+// amqpReady is the health tests' worker readiness on RabbitMQ: the worker answers a
+// ping through this package's own AMQP remote control, by name.
+func amqpReady(ctx context.Context, o servicetest.WorkerOptions, _ *servicetest.Worker) (bool, error) {
+	ep, err := parseAMQPURL(o.Broker)
+	if err != nil {
+		return false, err
+	}
+	b := &amqpBroker{conn: newAMQPConn(ep, time.Second), ep: ep}
+	defer b.close()
+	s, err := b.conn.get(ctx)
+	if err != nil {
+		return false, err
+	}
+	noCount := make(chan *int64, 1)
+	noCount <- nil
+	res, _, err := b.inspect(ctx, s, []string{"ping"}, []string{o.Name}, time.Now().Add(500*time.Millisecond), noCount)
+	if err != nil {
+		return false, err
+	}
+	_, ok := res.replies["ping"][o.Name]
+	return ok, nil
+}
+
+// startAMQPWorkers starts Celery workers of the test app on RabbitMQ and waits until
+// each answers this package's ping.
+func startAMQPWorkers(t *testing.T, opts ...servicetest.WorkerOptions) []*servicetest.Worker {
+	t.Helper()
+	return servicetest.StartWorkers(t, amqpReady, opts...)
 }
 
 // protocolReady is the health tests' worker readiness: the worker answers a ping through
@@ -129,43 +197,23 @@ func commandCalls(t *testing.T, c *redis.Client, command string) int64 {
 	return 0
 }
 
-// testClock is Config.Now for tests that step CheckNow's coalescing window themselves.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newTestClock() *testClock { return &testClock{t: time.Now()} }
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// newTestMonitor builds a monitor on a test clock and closes it when the test ends.
-func newTestMonitor(t *testing.T, cfg Config) (*Monitor, *testClock) {
+// newTestMonitor builds a monitor on a fake clock and closes it when the test ends.
+func newTestMonitor(t *testing.T, cfg Config) (*Monitor, *clock.Fake) {
 	t.Helper()
-	clock := newTestClock()
-	if cfg.Now == nil {
-		cfg.Now = clock.Now
+	fake := clock.NewFake(time.Now())
+	if cfg.Clock == nil {
+		cfg.Clock = fake
 	}
 	m, err := NewMonitor(cfg)
 	if err != nil {
 		t.Fatalf("NewMonitor: %v", err)
 	}
 	t.Cleanup(m.close)
-	return m, clock
+	return m, fake
 }
 
 // check runs one new round of checks: it steps the clock past the coalescing window.
-func check(t *testing.T, m *Monitor, clock *testClock) Report {
+func check(t *testing.T, m *Monitor, clock *clock.Fake) Report {
 	t.Helper()
 	clock.Advance(minCheckGap)
 	return m.CheckNow(context.Background())

@@ -1,7 +1,6 @@
 package health
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -107,52 +106,6 @@ func TestRedisURLFrom(t *testing.T) {
 	}
 }
 
-func TestRedactText(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ in, password, want string }{
-		{`dial redis://:pw123@host:6379/0: refused`, "", `dial redis://***@host:6379/0: refused`},
-		{`failed to connect to postgres://app:Secr3t@db:5432/dw`, "", `failed to connect to postgres://***@db:5432/dw`},
-		{`host=db user=app password=Secr3t dbname=dw`, "", `host=db user=app password=*** dbname=dw`},
-		{`GET /v1?api_key=abcd&x=1`, "", `GET /v1?api_key=***&x=1`},
-		{`WRONGPASS for Secr3t`, "Secr3t", `WRONGPASS for ***`},
-		{`nothing to hide`, "", `nothing to hide`},
-	}
-	for _, tt := range tests {
-		if got := redactText(tt.in, tt.password); got != tt.want {
-			t.Errorf("redactText(%q): got %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestReason(t *testing.T) {
-	t.Parallel()
-	long := errors.New(strings.Repeat("x", 500))
-	tests := []struct {
-		err  error
-		want string
-	}{
-		{nil, ""},
-		{fmt.Errorf("broker unreachable: %w", errTimeout{}), "broker unreachable: timed out after 2s"},
-		{fmt.Errorf("database: %w", errors.Join(errors.New("x"), errTimeout{})), "database: timed out after 2s"},
-		{errors.New("redis unreachable: dial tcp 127.0.0.1:1: connect: connection refused"), "redis unreachable: dial tcp 127.0.0.1:1: connect: connection refused"},
-	}
-	for _, tt := range tests {
-		if got := reason(tt.err, 2*time.Second, ""); got != tt.want {
-			t.Errorf("reason(%v): got %q, want %q", tt.err, got, tt.want)
-		}
-	}
-	if got := reason(long, time.Second, ""); len(got) > maxReasonLen+2 {
-		t.Errorf("reason of a long error: got %d bytes, want at most %d", len(got), maxReasonLen)
-	}
-}
-
-// errTimeout is a net.Error that timed out, as a deadline on a socket produces.
-type errTimeout struct{}
-
-func (errTimeout) Error() string   { return "i/o timeout" }
-func (errTimeout) Timeout() bool   { return true }
-func (errTimeout) Temporary() bool { return true }
-
 func TestNewMonitorNotConfigured(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -161,10 +114,8 @@ func TestNewMonitorNotConfigured(t *testing.T) {
 		wantError string
 	}{
 		{"nothing", Config{}, ""},
-		{"amqp broker", Config{BrokerURL: "amqp://guest:guest@rabbit:5672//"}, "only Redis brokers are supported"},
-		{"pyamqp broker", Config{BrokerURL: "pyamqp://rabbit//"}, "only Redis brokers are supported"},
-		{"sentinel broker", Config{BrokerURL: "sentinel://s1:26379;sentinel://s2:26379"}, "only Redis brokers are supported"},
-		{"sqs broker", Config{BrokerURL: "sqs://"}, "only Redis brokers are supported"},
+		{"sentinel broker", Config{BrokerURL: "sentinel://s1:26379;sentinel://s2:26379"}, "only Redis and RabbitMQ (AMQP) brokers are supported"},
+		{"sqs broker", Config{BrokerURL: "sqs://guest:guest@sqs/"}, "only Redis and RabbitMQ (AMQP) brokers are supported"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,6 +146,9 @@ func TestNewMonitorRejects(t *testing.T) {
 		{"a negative timeout", Config{Timeout: -time.Second}},
 		{"a negative interval", Config{Interval: -time.Second}},
 		{"a bad broker URL", Config{BrokerURL: "redis://:pw@host:port/0"}},
+		{"a bad AMQP broker URL", Config{BrokerURL: "amqp://u:pw@host:port/"}},
+		{"a management URL without an AMQP broker", Config{BrokerURL: "redis://:pw@host/0", RabbitMQManagementURL: "http://guest:pw@host:15672/"}},
+		{"a management URL that is not HTTP", Config{BrokerURL: "amqp://u:pw@host/", RabbitMQManagementURL: "ftp://guest:pw@host/"}},
 		{"an endpoint without a name", Config{Endpoints: []EndpointConfig{{URL: "https://api.example.com/"}}}},
 		{"an endpoint that is not HTTP", Config{Endpoints: []EndpointConfig{{Name: "x", URL: "ftp://example.com/"}}}},
 		{"an endpoint with an impossible status", Config{Endpoints: []EndpointConfig{{Name: "x", URL: "https://example.com/", ExpectedStatus: 1000}}}},
@@ -207,5 +161,74 @@ func TestNewMonitorRejects(t *testing.T) {
 				t.Errorf("error %q shows the password", err)
 			}
 		})
+	}
+}
+
+func TestParseAMQPURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		url  string
+		want amqpEndpoint
+		tls  bool
+	}{
+		{"amqp://guest:guest@localhost:5672//", amqpEndpoint{Addr: "localhost:5672", Host: "localhost", Username: "guest", Password: "guest", HasPassword: true,
+			Vhost: "/", Display: "amqp://guest:***@localhost:5672//"}, false},
+		{"amqp://", amqpEndpoint{Addr: "localhost:5672", Host: "localhost", Username: "guest", Password: "guest", Vhost: "/",
+			Display: "amqp://guest@localhost:5672//"}, false},
+		{"amqp://rabbit/", amqpEndpoint{Addr: "rabbit:5672", Host: "rabbit", Username: "guest", Password: "guest", Vhost: "/",
+			Display: "amqp://guest@rabbit:5672//"}, false},
+		{"pyamqp://celery:p%40ss@mq.internal:5673/dw", amqpEndpoint{Addr: "mq.internal:5673", Host: "mq.internal", Username: "celery", Password: "p@ss", HasPassword: true,
+			Vhost: "dw", Display: "pyamqp://celery:***@mq.internal:5673/dw"}, false},
+		{"librabbitmq://celery@mq/%2F", amqpEndpoint{Addr: "mq:5672", Host: "mq", Username: "celery", Password: "guest", Vhost: "/",
+			Display: "librabbitmq://celery@mq:5672//"}, false},
+		{"amqp://u:p@[::1]/a%2Fb", amqpEndpoint{Addr: "[::1]:5672", Host: "::1", Username: "u", Password: "p", HasPassword: true, Vhost: "a/b",
+			Display: "amqp://u:***@[::1]:5672/a%2Fb"}, false},
+		{"AMQP://u:p@h/v", amqpEndpoint{Addr: "h:5672", Host: "h", Username: "u", Password: "p", HasPassword: true, Vhost: "v",
+			Display: "amqp://u:***@h:5672/v"}, false},
+		{"amqps://u:p@mq.example.com/dw", amqpEndpoint{Addr: "mq.example.com:5671", Host: "mq.example.com", Username: "u", Password: "p", HasPassword: true,
+			Vhost: "dw", Display: "amqps://u:***@mq.example.com:5671/dw"}, true},
+		{"amqp://u:p@mq:5671/dw?ssl=true", amqpEndpoint{Addr: "mq:5671", Host: "mq", Username: "u", Password: "p", HasPassword: true,
+			Vhost: "dw", Display: "amqp://u:***@mq:5671/dw"}, true},
+		{"amqp://u:@mq/dw", amqpEndpoint{Addr: "mq:5672", Host: "mq", Username: "u", Password: "", HasPassword: true,
+			Vhost: "dw", Display: "amqp://u:***@mq:5672/dw"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			got, err := parseAMQPURL(tt.url)
+			if err != nil {
+				t.Fatalf("got error %v, want none", err)
+			}
+			if (got.TLS != nil) != tt.tls {
+				t.Errorf("TLS: got %v, want %v", got.TLS != nil, tt.tls)
+			}
+			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(amqpEndpoint{}, "TLS")); diff != "" {
+				t.Errorf("endpoint (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseAMQPURLErrorsHideThePassword(t *testing.T) {
+	t.Parallel()
+	const secret = "Hunter2-Secret"
+	for _, raw := range []string{
+		"amqp://u:" + secret + "@host:notaport/",
+		"amqp://u:" + secret + "@host:0/",
+		"amqp://u:" + secret + "@ho st/",
+		"amqp://u:" + secret + "@host%zz/",
+		"amqp://u:" + secret + "@host/?ssl=maybe",
+		"amqps://u:" + secret + "@host/?ssl_ca_certs=/nonexistent/ca.pem",
+	} {
+		_, err := parseAMQPURL(raw)
+		if err == nil {
+			t.Errorf("%q: got no error, want one", raw)
+			continue
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("%q: error %q contains the password", raw, err)
+		}
+		if _, err := NewMonitor(Config{BrokerURL: raw}); err == nil || strings.Contains(err.Error(), secret) {
+			t.Errorf("NewMonitor(BrokerURL: %q): got %v, want an error without the password", raw, err)
+		}
 	}
 }

@@ -31,5 +31,5 @@ func WarehouseSchema(shape string) (string, error) {
 		rest := shapeA[strings.Index(shapeA, "-- orchestration.sync_schedule"):]
 		return shapeBHistory + "\n" + rest, nil
 	}
-	return "", fmt.Errorf("unknown table shape %q: want A (django-schema.sql) or B (Django's generated table)", shape)
+	return "", fmt.Errorf("unknown table shape %q: want A (the hand-written migration) or B (Django's generated table); syncwatch seed -h describes both", shape)
 }

@@ -1,12 +1,15 @@
 package servicetest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,7 +39,7 @@ func celeryApp(t testing.TB) string {
 func celeryEnv(t testing.TB, brokerURL, transportOptions string) []string {
 	t.Helper()
 	if _, err := os.Stat(CeleryPython); err != nil {
-		t.Fatalf("%s not found (apt-get install python3-celery python3-redis): %v", CeleryPython, err)
+		t.Fatalf("%s not found (apt-get install python3-celery python3-redis python3-amqp): %v", CeleryPython, err)
 	}
 	return []string{
 		"BROKER_URL=" + brokerURL,
@@ -168,4 +171,30 @@ func SendTasks(t testing.TB, brokerURL, transportOptions string, specs ...string
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("send tasks %v: %v\n%s", specs, err, out)
 	}
+}
+
+// Inspect runs Celery's own `celery inspect METHOD --json` against the broker, as an
+// operator would, and returns its answer: node name → result. It waits timeout for the
+// replies, as the CLI does.
+func Inspect(t testing.TB, brokerURL, transportOptions, method string, timeout time.Duration) map[string]json.RawMessage {
+	t.Helper()
+	cmd := exec.Command(CeleryPython, "-B", "-m", "celery", "-A", "tasks", "inspect", method,
+		"--json", "--timeout", strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64))
+	cmd.Dir = celeryApp(t)
+	cmd.Env = celeryEnv(t, brokerURL, transportOptions)
+	out, err := cmd.Output()
+	// The CLI exits 69 when no node answers; its answer is then empty.
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 69) {
+		t.Fatalf("celery inspect %s: %v\n%s", method, err, out)
+	}
+	lines := bytes.Split(bytes.TrimSpace(out), []byte("\n"))
+	last := lines[len(lines)-1]
+	answer := map[string]json.RawMessage{}
+	if len(last) > 0 && last[0] == '{' {
+		if err := json.Unmarshal(last, &answer); err != nil {
+			t.Fatalf("celery inspect %s: %v\n%s", method, err, out)
+		}
+	}
+	return answer
 }

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -346,11 +345,21 @@ func TestReadWhileWriting(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The writer inserts and finishes runs while readers compute figures.
+	// The writer inserts and finishes runs while readers compute figures. Each round of
+	// a reader waits for one more run written, so reads and writes interleave for the
+	// whole test, whatever the machine's speed, instead of for as long as a sleep lasts.
 	writeCtx, stopWriting := context.WithCancel(ctx(t))
-	var wg sync.WaitGroup
-	var written atomic.Int64
-	wg.Go(func() {
+	var mu sync.Mutex
+	progress := sync.NewCond(&mu)
+	written, writerDone := 0, false
+	var writer, readers sync.WaitGroup
+	writer.Go(func() {
+		defer func() {
+			mu.Lock()
+			writerDone = true
+			progress.Broadcast()
+			mu.Unlock()
+		}()
 		for i := 0; writeCtx.Err() == nil; i++ {
 			at := start.Add(time.Duration(i) * time.Second)
 			ids, err := db.InsertRuns(writeCtx, []sqlite.Row{{CRMSource: "callrail", SyncType: "calls", Status: "running", Start: at}})
@@ -368,32 +377,51 @@ func TestReadWhileWriting(t *testing.T) {
 				}
 				return
 			}
-			written.Add(1)
+			mu.Lock()
+			written++
+			progress.Broadcast()
+			mu.Unlock()
 		}
 	})
 	d, err := dashboard.New(dashboard.Config{Store: db, Clock: clock.NewFake(start.Add(time.Hour))})
 	if err != nil {
 		t.Fatal(err)
 	}
+	const rounds = 20
 	for range 4 {
-		wg.Go(func() {
-			for range 20 {
+		readers.Go(func() {
+			for round := range rounds {
+				mu.Lock()
+				for written <= round && !writerDone {
+					progress.Wait()
+				}
+				stopped := writerDone
+				mu.Unlock()
+				if stopped {
+					return // the writer failed and said why
+				}
 				if _, err := d.Stats(ctx(t)); err != nil {
 					t.Errorf("stats while writing: %v", err)
 					return
 				}
-				if _, err := db.RecentRuns(ctx(t), syncs.RecentQuery{Limit: 50, Status: "running"}); err != nil {
+				runs, err := db.RecentRuns(ctx(t), syncs.RecentQuery{Limit: 50, Status: "running", CRMSource: "callrail"})
+				if err != nil {
 					t.Errorf("recent runs while writing: %v", err)
 					return
+				}
+				// The writer inserts a run and finishes it before the next: a read sees
+				// at most the one it has committed and not yet finished.
+				if len(runs) > 1 {
+					t.Errorf("got %d callrail runs running, want at most 1", len(runs))
 				}
 			}
 		})
 	}
-	time.Sleep(300 * time.Millisecond)
+	readers.Wait()
 	stopWriting()
-	wg.Wait()
-	if written.Load() == 0 {
-		t.Error("got no runs written while reading, want some")
+	writer.Wait()
+	if written < rounds {
+		t.Errorf("got %d runs written while reading, want at least %d", written, rounds)
 	}
 }
 

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -156,8 +157,7 @@ func (db *DB) UpdateRun(ctx context.Context, r Row) error {
 // end_time at and suffix appended to its message (to base when it has none). It returns
 // how many rows it marked.
 func (db *DB) FailStale(ctx context.Context, at, startedBefore time.Time, base, suffix string) (int64, error) {
-	const q = `UPDATE sync_history SET status = 'failed', end_time = ?1,
-			error_message = coalesce(nullif(error_message, ''), ?3) || ?4
+	const q = `UPDATE sync_history SET ` + failSet + `
 		WHERE ` + runningSQL + ` AND start_time < ?2`
 	res, err := db.write.ExecContext(ctx, q, micros(at), micros(startedBefore), base, suffix)
 	if err != nil {
@@ -166,22 +166,51 @@ func (db *DB) FailStale(ctx context.Context, at, startedBefore time.Time, base, 
 	return res.RowsAffected()
 }
 
-// RunningRuns returns every row whose status reads as running, with its raw status, for
-// a simulator that takes over the runs a previous process left unfinished.
+// FailRuns marks the rows of ids failed as FailStale does (end_time at, suffix appended
+// to the message or to base), those of them that are still running: a row that finished
+// meanwhile keeps its outcome. It returns how many rows it marked.
+func (db *DB) FailRuns(ctx context.Context, at time.Time, ids []int64, base, suffix string) (int64, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return 0, fmt.Errorf("fail runs: %w", err)
+	}
+	// The ids travel as one JSON array, so that any number of them is one statement.
+	const q = `UPDATE sync_history SET ` + failSet + `
+		WHERE ` + runningSQL + ` AND id IN (SELECT value FROM json_each(?2))`
+	res, err := db.write.ExecContext(ctx, q, micros(at), string(list), base, suffix)
+	if err != nil {
+		return 0, fmt.Errorf("fail runs: %w", unavailable(err))
+	}
+	return res.RowsAffected()
+}
+
+// failSet is what the cleanup writes into a row it marks: ?1 is its own time, ?3 the
+// message of a row that had none, ?4 the suffix.
+const failSet = `status = 'failed', end_time = ?1,
+			error_message = coalesce(nullif(error_message, ''), ?3) || ?4`
+
+// RunningRuns returns every row whose status reads as running, with its raw status, its
+// message and its configuration, for a simulator that takes over the runs a previous
+// process left unfinished.
 func (db *DB) RunningRuns(ctx context.Context) ([]Row, error) {
-	const q = `SELECT id, crm_source, sync_type, endpoint, status, start_time, created_at
+	const q = `SELECT id, crm_source, sync_type, endpoint, status, start_time, error_message,
+			configuration, created_at
 		FROM sync_history WHERE ` + runningSQL + ` ORDER BY start_time, id`
 	var rows []Row
 	err := db.query(ctx, "running runs", q, func(rs *sql.Rows) error {
 		var r Row
 		var source, syncType, status sql.NullString
-		var endpoint sql.NullString
+		var endpoint, message, config sql.NullString
 		var start, created sql.NullInt64
-		if err := rs.Scan(&r.ID, &source, &syncType, &endpoint, &status, &start, &created); err != nil {
+		if err := rs.Scan(&r.ID, &source, &syncType, &endpoint, &status, &start, &message, &config, &created); err != nil {
 			return err
 		}
 		r.CRMSource, r.SyncType, r.Status = source.String, syncType.String, status.String
-		r.Endpoint = nullString(endpoint)
+		r.Endpoint, r.ErrorMessage = nullString(endpoint), nullString(message)
+		r.Configuration = config.String
 		r.Start, r.CreatedAt = timeOf(start.Int64), timeOf(created.Int64)
 		rows = append(rows, r)
 		return nil

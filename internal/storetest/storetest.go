@@ -87,7 +87,17 @@ func Run(t *testing.T, h Harness) {
 		{"schedules give each crm its next run and mark missed runs overdue", schedulesNextAndOverdue},
 		{"hostile text in every column comes out clean, masked and cut", hostileText},
 		{"every figure agrees with a literal reading of the contract on random rows", randomAgreement},
+		{"alerts: sync_failing counts failures after the last success, through aliases and skipped rows", alertsFailing},
+		{"alerts: sync_stale judges the CRMs that ran in 30 days by their last success or partial", alertsStale},
+		{"alerts: sync_stuck names every run running past the threshold", alertsStuck},
+		{"alerts: schedule_overdue fires for an enabled schedule whose run did not start", alertsOverdue},
+		{"alerts: empty_runs fires when the last three successes processed nothing", alertsEmpty},
 		{"every number is the shortest decimal of its exact value", shortNumbers},
+		{"snapshots give each entity its figures, failure, streak and empty runs", snapshotEntities},
+		{"entities give each entity's latest, finished, timed and successful rows and its failure streak", entitiesAtEveryEdge},
+		{"stuck runs are the running rows started before the threshold, oldest first", stuckRuns},
+		{"success records are one entity's successful rows' records in a start range", successRecords},
+		{"entities, stuck runs and success records agree with a literal reading on random rows", randomEntities},
 	}
 	cases = append(cases, drillCases...)
 	for _, c := range cases {

@@ -51,6 +51,23 @@ type Store interface {
 	// in [From, To]. The answer has one entry per probe, in order.
 	StartedNear(ctx context.Context, probes []StartProbe) ([]bool, error)
 
+	// Entities answers, for every entity (crm_source, sync_type) with a row started at or
+	// after q.Since, what alerts and metrics need to know of it (see Entity), ordered by
+	// crm_source, then sync_type, byte by byte. It is asked once per refresh, never per
+	// viewer or scrape. A query that EntityQuery.Check refuses is an error.
+	Entities(ctx context.Context, q EntityQuery) ([]Entity, error)
+
+	// StuckRuns returns the running rows (status running or in_progress) whose start_time
+	// is before stuckBefore, oldest first (start_time, then id), at most limit (a negative
+	// limit is an error); messages are not read.
+	StuckRuns(ctx context.Context, stuckBefore time.Time, limit int) ([]Run, error)
+
+	// SuccessRecords returns records_processed of one entity's success and partial rows
+	// whose start_time is in [from, to), at most limit values (a negative limit is an
+	// error), in no particular order (the caller takes a median). NULLs, which mean "not
+	// known", are left out.
+	SuccessRecords(ctx context.Context, crmSource, syncType string, from, to time.Time, limit int) ([]int64, error)
+
 	// Health measures a round trip of a trivial query, counts the server's connections
 	// to the monitored database, and checks that the tables are as syncwatch needs them:
 	// an error wrapping ErrNotReady says what is wrong and how to fix it.

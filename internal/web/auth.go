@@ -87,13 +87,22 @@ func NewAuth(htpasswd io.Reader, token string) (*Auth, error) {
 	if len(a.users) == 0 && a.token == nil {
 		return nil, errors.New("auth: no user and no token given")
 	}
-	var random [16]byte
-	_, _ = rand.Read(random[:])
-	dummy, err := bcrypt.GenerateFromPassword(random[:], bcrypt.DefaultCost)
-	if err != nil {
-		return nil, fmt.Errorf("auth: %w", err)
+	// The dummy costs what the users' own hashes cost, so that an unknown user takes as
+	// long as a wrong password. A token alone needs none: it is compared in constant time.
+	cost := 0
+	for _, hash := range a.users {
+		c, _ := bcrypt.Cost(hash) // checked above
+		cost = max(cost, c)
 	}
-	a.dummy = dummy
+	if cost > 0 {
+		var random [16]byte
+		_, _ = rand.Read(random[:])
+		dummy, err := bcrypt.GenerateFromPassword(random[:], cost)
+		if err != nil {
+			return nil, fmt.Errorf("auth: %w", err)
+		}
+		a.dummy = dummy
+	}
 	return a, nil
 }
 

@@ -56,6 +56,10 @@ func TestPageInBrowser(t *testing.T) {
 		t.Parallel()
 		testNothingLoaded(t, browser)
 	})
+	t.Run("shows what fires at the top, links it to its CRM and marks the CRM", func(t *testing.T) {
+		t.Parallel()
+		testAlerts(t, browser)
+	})
 }
 
 // open loads the page in a new tab at the given viewport, in the system's light colour

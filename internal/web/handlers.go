@@ -109,6 +109,40 @@ func (s *Server) handleSystemHealth() http.Handler {
 	})
 }
 
+// handleAlerts serves GET {base}api/alerts/: the alerts' view, from memory. With the
+// alerts off it answers the same shape, empty, with enabled false, so that the page and
+// the warehouse's old template that polls this path keep working.
+func (s *Server) handleAlerts() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		startJSON(w, http.StatusOK)
+		_, _ = w.Write(s.alertsJSON(time.Now()))
+	})
+}
+
+// alertsOff is api/alerts/'s answer when the alerts are off.
+func alertsOff(now time.Time) any {
+	type stats struct {
+		Total24h    int `json:"total_alerts_24h"`
+		Active      int `json:"active_alerts"`
+		Critical    int `json:"critical_alerts"`
+		Resolved24h int `json:"resolved_alerts_24h"`
+	}
+	return struct {
+		Enabled     bool       `json:"enabled"`
+		Sender      bool       `json:"sender"`
+		Firing      []struct{} `json:"firing"`
+		Pending     []struct{} `json:"pending"`
+		Resolved    []struct{} `json:"resolved"`
+		Channels    []struct{} `json:"channels"`
+		Evaluations int        `json:"evaluations"`
+		EvaluatedAt *time.Time `json:"evaluated_at"`
+		Alerts      []struct{} `json:"alerts"`
+		AlertStats  stats      `json:"alert_stats"`
+		Timestamp   time.Time  `json:"timestamp"`
+	}{Firing: []struct{}{}, Pending: []struct{}{}, Resolved: []struct{}{}, Channels: []struct{}{},
+		Alerts: []struct{}{}, Timestamp: now.UTC()}
+}
+
 // handleAPINotFound answers unknown API paths in JSON, like every API answer.
 func handleAPINotFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

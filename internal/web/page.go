@@ -45,6 +45,7 @@ type initialData struct {
 	Charts       json.RawMessage                 `json:"charts"`
 	Errors       json.RawMessage                 `json:"errors"`
 	SystemHealth *dashboard.SystemHealthResponse `json:"system_health"`
+	Alerts       json.RawMessage                 `json:"alerts"`
 }
 
 func parsePage(static *staticFiles) (*template.Template, error) {
@@ -104,6 +105,20 @@ func (s *Server) initialData(ctx context.Context) initialData {
 	})
 	health := f.SystemHealth()
 	in.SystemHealth = &health
+	in.Alerts = s.alertsJSON(time.Now())
 	wg.Wait()
 	return in
+}
+
+// alertsJSON is api/alerts/'s answer: the alerts' view, or the empty one when they are
+// off.
+func (s *Server) alertsJSON(now time.Time) []byte {
+	if s.cfg.Alerts != nil {
+		return s.cfg.Alerts.AlertsJSON()
+	}
+	b, err := json.Marshal(alertsOff(now))
+	if err != nil {
+		panic("web: " + err.Error()) // plain types: a bug
+	}
+	return b
 }

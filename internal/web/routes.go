@@ -27,5 +27,13 @@ func (s *Server) routes() {
 		s.mux.Handle("GET "+base+"api/history.csv", s.handleHistoryCSV())
 		s.mux.Handle("GET "+base+"api/runs/{id}/{$}", s.handleRun())
 	}
+	s.mux.Handle("GET "+base+"api/alerts/{$}", s.handleAlerts())
 	s.mux.Handle(base+"api/", handleAPINotFound())
+	if s.cfg.Metrics != nil {
+		// At the root too: that is where scrapers look by default.
+		s.mux.Handle("GET /metrics", s.cfg.Metrics)
+		if base != "/" {
+			s.mux.Handle("GET "+base+"metrics", s.cfg.Metrics)
+		}
+	}
 }

@@ -50,6 +50,13 @@ type Drilldown interface {
 	ExportHistoryCSV(ctx context.Context, w io.Writer, flush func(), q dashboard.HistoryQuery) error
 }
 
+// Alerts is what the server shows of the alerts: what fires, what resolved, and how
+// each channel is doing, already encoded in JSON (the same bytes for every viewer until
+// something changes). The alerts package's Engine is the one implementation.
+type Alerts interface {
+	AlertsJSON() []byte
+}
+
 // Config is what the server needs.
 type Config struct {
 	// BasePath is where the page and the API live, with a slash at each end (default
@@ -59,12 +66,17 @@ type Config struct {
 	// Drilldown serves the pages of one CRM, the history and one run; nil leaves them
 	// out.
 	Drilldown Drilldown
+	// Alerts answers api/alerts/; nil when the alerts are off.
+	Alerts Alerts
 	// Ready reports whether the data source can be reached, for /readyz.
 	Ready   func(ctx context.Context) error
 	Version string
 	Logger  *slog.Logger
 	// Auth, when set, guards everything but /healthz and /readyz.
 	Auth *Auth
+	// Metrics, when set, serves Prometheus' scrapes at /metrics and under the base path
+	// (internal/metrics), behind the same Auth as the rest.
+	Metrics http.Handler
 }
 
 // Server is the HTTP handler of syncwatch.

@@ -417,8 +417,45 @@ func TestThePageCarriesTheAnswersItStartsWith(t *testing.T) {
 		if !bytes.Contains(body, []byte(c.want)) {
 			t.Errorf("%s: the page's initial data lacks %s", c.name, c.want)
 		}
-		if !bytes.Contains(body, []byte(`"recent_syncs":`)) || !bytes.Contains(body, []byte(`"system_health":{`)) {
+		if !bytes.Contains(body, []byte(`"recent_syncs":`)) || !bytes.Contains(body, []byte(`"system_health":{`)) ||
+			!bytes.Contains(body, []byte(`"alerts":{"enabled":false`)) {
 			t.Errorf("%s: the page's initial data lacks a section", c.name)
 		}
+	}
+}
+
+// fakeAlerts answers api/alerts/ with fixed bytes.
+type fakeAlerts struct{ body []byte }
+
+func (f fakeAlerts) AlertsJSON() []byte { return f.body }
+
+func TestAlertsAnswerFromMemoryAndStillAnswerWhenOff(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"enabled":true,"firing":[{"name":"sync_failing"}]}` + "\n")
+	h, _ := fakeServer(t, &fakeFigures{}, web.Config{Alerts: fakeAlerts{body}})
+	rec := do(h, "GET", basePath+"api/alerts/", nil)
+	if rec.Code != 200 || !bytes.Equal(rec.Body.Bytes(), body) || rec.Header().Get("Cache-Control") != "no-store" ||
+		rec.Header().Get("Content-Type") != "application/json; charset=utf-8" {
+		t.Errorf("alerts: %d %q %v", rec.Code, rec.Body, rec.Header())
+	}
+	if rec := do(h, "POST", basePath+"api/alerts/", nil); rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("POST: %d", rec.Code)
+	}
+
+	// Off: the same shape, empty, so the warehouse's old template keeps polling it.
+	h, _ = fakeServer(t, &fakeFigures{}, web.Config{})
+	rec = do(h, "GET", basePath+"api/alerts/", nil)
+	var off map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &off); err != nil || rec.Code != 200 {
+		t.Fatalf("off: %d %q: %v", rec.Code, rec.Body, err)
+	}
+	for _, key := range []string{"firing", "pending", "resolved", "channels", "alerts"} {
+		if list, ok := off[key].([]any); !ok || len(list) != 0 {
+			t.Errorf("off: %s = %v, want []", key, off[key])
+		}
+	}
+	stats, _ := off["alert_stats"].(map[string]any)
+	if off["enabled"] != false || stats["active_alerts"] != 0.0 || stats["total_alerts_24h"] != 0.0 || off["timestamp"] == nil {
+		t.Errorf("off: %v", off)
 	}
 }

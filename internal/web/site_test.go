@@ -39,6 +39,8 @@ type siteOptions struct {
 	run    bool
 	health dashboard.HealthSource
 	seed   func(t *testing.T, db *pgtest.DB)
+	// alerts answers api/alerts/ (nil: alerts off).
+	alerts web.Alerts
 }
 
 func newSite(t *testing.T, opts siteOptions) *site {
@@ -69,7 +71,7 @@ func newSite(t *testing.T, opts siteOptions) *site {
 			<-done
 		})
 	}
-	srv, err := web.NewServer(web.Config{BasePath: basePath, Figures: dash, Drilldown: dash, Version: "test"})
+	srv, err := web.NewServer(web.Config{BasePath: basePath, Figures: dash, Drilldown: dash, Alerts: opts.alerts, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { at, plain } from "./env.js";
 import { healthStatus, runStatus } from "../static/js/statuses.js";
-import { noSuccessFor, scheduleSummary } from "../static/js/section-crms.js";
+import { noNextRunLabel, noSuccessFor, scheduleSummary } from "../static/js/section-crms.js";
 
 describe("statuses", () => {
   test("every run status has a word, an icon and a tone; stuck runs are called so", () => {
@@ -54,5 +54,17 @@ describe("CRM table", () => {
     assert.equal(plain(text), "hourly (delta): every hour at :05 · next Mon, Nov 30, 2026, 03:05:00 PM UTC\n" +
       "nightly: daily at 02:00 · disabled · overdue · last run 3 days ago");
     assert.equal(scheduleSummary([]), "");
+  });
+});
+
+describe("a CRM without a next run", () => {
+  test("says why: disabled, ended, not started, unknown or not scheduled", () => {
+    assert.equal(noNextRunLabel([]), "not scheduled");
+    assert.equal(noNextRunLabel([{ state: "disabled" }]), "disabled");
+    assert.equal(noNextRunLabel([{ state: "disabled" }, { state: "disabled" }]), "disabled");
+    assert.equal(noNextRunLabel([{ state: "ended" }]), "ended");
+    assert.equal(noNextRunLabel([{ state: "not_started" }]), "not started");
+    assert.equal(noNextRunLabel([{ state: "scheduled", note: "no last run known" }]), "unknown");
+    assert.equal(noNextRunLabel([{ state: "disabled" }, { state: "invalid" }]), "unknown");
   });
 });

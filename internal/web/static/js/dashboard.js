@@ -20,6 +20,7 @@ import { recentSection } from "./section-recent.js";
 import { chartsSection } from "./section-charts.js";
 import { errorsSection } from "./section-errors.js";
 import { healthSection } from "./section-health.js";
+import { alertsSection } from "./section-alerts.js";
 
 const body = document.body;
 const REFRESH_MS = Math.max(1, Number(body.dataset.refreshSeconds) || 30) * 1000;
@@ -43,11 +44,13 @@ function start() {
   byId("viewer-zone").textContent = Intl.DateTimeFormat().resolvedOptions().timeZone || "your time zone";
 
   const messages = createMessages();
+  const alerts = alertsSection();
   // The page's sources, in the order the banner names them: the endpoint each asks,
   // and the section that shows it. A refresh the viewer asked for also asks the server
   // to check the services now (it coalesces such checks, so many viewers pressing the
   // button cost one round).
   const parts = [
+    { name: "alerts", label: "alerts", url: () => "api/alerts/", section: alerts },
     { name: "stats", label: "overview", url: () => "api/stats/", section: overviewSection() },
     { name: "crm_status", label: "CRM status", url: () => "api/crm-status/", section: crmSection() },
     { name: "recent_syncs", label: "recent activity", url: () => "api/recent-syncs/?limit=20", section: recentSection(messages) },
@@ -79,6 +82,8 @@ function start() {
         if (!Number.isNaN(at)) figuresAt = Math.min(at, Date.now());
       }
       sections.get(name).render(answer);
+      // The CRM table is rebuilt at each refresh: mark again the CRMs whose alerts fire.
+      if (name === "crm_status") alerts.markCRMs();
     },
     onUnavailable: (name, reason) => sections.get(name).unavailable(reason),
     onBusy: (busy) => {

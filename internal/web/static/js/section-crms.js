@@ -67,6 +67,23 @@ function lastSuccessCell(c, gap) {
     c.last_success ? el("div", { className: "sw-sub" }, "last ", timeEl(c.last_success)) : null);
 }
 
+/**
+ * noNextRunLabel says why a CRM has no next run: its schedules are all disabled (a CRM
+ * configured but inactive), ended or not started yet, or their next run is unknown (a
+ * schedule's note says why); "not scheduled" without any schedule.
+ */
+export function noNextRunLabel(schedules) {
+  if (!schedules.length) return "not scheduled";
+  const states = new Set(schedules.map((s) => s.state));
+  if (states.size === 1) {
+    const only = [...states][0];
+    if (only === "disabled") return "disabled";
+    if (only === "ended") return "ended";
+    if (only === "not_started") return "not started";
+  }
+  return "unknown";
+}
+
 function nextSyncCell(c) {
   const schedules = Array.isArray(c.schedules) ? c.schedules : [];
   const wrap = el("div", { className: "sw-next", title: scheduleSummary(schedules) });
@@ -74,7 +91,7 @@ function nextSyncCell(c) {
   // A next run already past is due: beat sends it at its next tick.
   if (next && next.getTime() < Date.now()) wrap.append(el("span", { className: "sw-sub-inline" }, "due ", timeEl(c.next_sync)));
   else if (next) wrap.append(timeEl(c.next_sync));
-  else wrap.append(nullMark(schedules.length ? "unknown" : "not scheduled"));
+  else wrap.append(nullMark(noNextRunLabel(schedules)));
   if (c.overdue) {
     wrap.append(el("span", { className: "sw-flag sw-tone-warning" }, icon("clock"), "Overdue"));
   }

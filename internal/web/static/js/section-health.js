@@ -12,7 +12,8 @@ const statusCode = (v) => (isNum(v) ? String(v) : DASH);
 function memoryText(c) {
   if (!isNum(c.memory_used_mb)) return DASH;
   const used = fmtOne(c.memory_used_mb) + " MiB";
-  return isNum(c.memory_max_mb) ? used + " of " + fmtOne(c.memory_max_mb) : used;
+  const limit = isNum(c.memory_max_mb) ? c.memory_max_mb : c.memory_limit_mb; // Redis, RabbitMQ
+  return isNum(limit) ? used + " of " + fmtOne(limit) : used;
 }
 
 // The figures shown for each kind of component: label, field, and how it is written
@@ -35,13 +36,21 @@ const FIGURES = {
     ["Ping", "response_time_ms", fmtMillis],
     ["Uptime", "uptime_seconds", fmtDuration],
   ],
+  rabbitmq: [
+    ["Connect time", "connect_time_ms", fmtMillis],
+    ["Channel", "response_time_ms", fmtMillis],
+    ["Ready", "messages_ready", fmtInt],
+    ["Unacked", "messages_unacknowledged", fmtInt],
+    ["Connections", "connections", fmtInt],
+    ["Memory used", "memory_used_mb", null],
+  ],
   endpoint: [
     ["HTTP status", "status_code", statusCode],
     ["Response time", "response_time_ms", fmtMillis],
   ],
 };
 
-const PILL_NAMES = { database: "Database", celery: "Celery", redis: "Redis" };
+const PILL_NAMES = { database: "Database", celery: "Celery", redis: "Redis", rabbitmq: "RabbitMQ" };
 
 function pill(p) {
   const st = healthStatus(p.check);
@@ -89,6 +98,10 @@ function tile(p) {
       ? el("div", { className: "sw-sub sw-queue-note" },
         "Pending counts what waits in the broker's queues; messages workers have already prefetched are reserved, not pending.")
       : null,
+    p.key === "rabbitmq" && !c.management && c.status !== "not_configured"
+      ? el("div", { className: "sw-sub sw-queue-note" },
+        "Unacknowledged messages, memory and connections come from RabbitMQ's management API: give it with --rabbitmq-management-url.")
+      : null,
     c.checked_at ? el("div", { className: "sw-sub" }, "checked ", timeEl(c.checked_at)) : null);
   return el("div", { className: "col-md-4" }, body);
 }
@@ -100,8 +113,16 @@ export function healthSection() {
     const parts = [
       { key: "database", name: "Database", sub: r.database && r.database.label, check: r.database },
       { key: "celery", name: "Celery workers", sub: r.celery && r.celery.broker, check: r.celery },
-      { key: "redis", name: "Redis", sub: r.redis && (r.redis.server || "") + (r.redis.version ? " · v" + r.redis.version : ""), check: r.redis },
     ];
+    // The broker's card: RabbitMQ's when the broker is RabbitMQ; Redis's otherwise, or
+    // as well when REDIS_URL names a Redis of its own (the Django cache).
+    const redis = { key: "redis", name: "Redis", sub: r.redis && (r.redis.server || "") + (r.redis.version ? " · v" + r.redis.version : ""), check: r.redis };
+    if (r.rabbitmq) {
+      parts.push({ key: "rabbitmq", name: "RabbitMQ", sub: (r.rabbitmq.server || "") + (r.rabbitmq.version ? " · v" + r.rabbitmq.version : ""), check: r.rabbitmq });
+      if (r.redis && r.redis.status !== "not_configured") parts.push(redis);
+    } else {
+      parts.push(redis);
+    }
     for (const e of Array.isArray(r.endpoints) ? r.endpoints : []) {
       parts.push({ key: "endpoint", name: e.name, sub: e.url, check: e });
     }

@@ -15,9 +15,12 @@ function runRow(run) {
   tr.append(
     el("td", { dataset: { field: "start_time" } },
       el("a", { className: "sw-run-link", attrs: { href: runURL("", run.id) } }, timeEl(run.start_time, "clock"))),
-    el("td", null,
-      el("a", { className: "sw-crm-name sw-crm-link", attrs: { href: crmURL("", run.crm_source) } }, run.name || run.crm_source),
-      el("div", { className: "sw-sub" }, run.sync_type)),
+    // A source or entity is up to 100 characters from the database: it wraps, so a long
+    // one never widens the table past the page.
+    el("td", { className: "sw-c-entity" },
+      el("div", { className: "sw-break" },
+        el("a", { className: "sw-crm-name sw-crm-link", attrs: { href: crmURL("", run.crm_source) } }, run.name || run.crm_source)),
+      el("div", { className: "sw-sub sw-break" }, run.sync_type)),
     el("td", { className: "sw-c-status" }, statusBadge(runStatus(run.status, run.stuck))),
     labelled(recordsCell(run), "Records"),
     labelled(run.status === "running"

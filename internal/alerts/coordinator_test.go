@@ -1,0 +1,181 @@
+package alerts_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/syncwatch/syncwatch/internal/alerts"
+	"github.com/syncwatch/syncwatch/internal/clock"
+	"github.com/syncwatch/syncwatch/internal/servicetest"
+)
+
+// lease is long in real time (Redis expires leases by its own clock), while the polls
+// run on each replica's fake clock: only the test decides when a replica looks.
+const lease = 90 * time.Second
+
+// replica is one syncwatch's engine with its own state file and fake clock, and a
+// channel that stands for the shared receiver.
+type replica struct {
+	*harness
+	ch     *fakeChannel
+	file   *alerts.File
+	polled chan struct{}
+}
+
+func newReplica(t *testing.T, redisURL, dir string) *replica {
+	t.Helper()
+	fake := clock.NewFake(now)
+	coord, err := alerts.NewCoordinator(alerts.CoordinatorConfig{RedisURL: redisURL, Key: "syncwatch:alerts:test", Lease: lease, Clock: fake,
+		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { coord.Close() })
+	polled := make(chan struct{}, 10)
+	coord.OnPoll(func() { polled <- struct{}{} })
+	f, err := alerts.OpenFile(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	ch := newFake("webhook")
+	h := start(t, alerts.Config{Channels: channels(ch), Store: f, Coordinator: coord, Clock: fake})
+	r := &replica{harness: h, ch: ch, file: f, polled: polled}
+	r.waitPoll(t) // the first look, when it starts
+	return r
+}
+
+func (r *replica) waitPoll(t *testing.T) {
+	t.Helper()
+	select {
+	case <-r.polled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the coordinator did not poll")
+	}
+}
+
+// poll makes the replica's coordinator look at the lease once more, and waits until it
+// has.
+func (r *replica) poll(t *testing.T) {
+	t.Helper()
+	r.clock.Advance(lease / 3)
+	r.waitPoll(t)
+}
+
+// sender waits until one of the replicas sends, and returns it and the other.
+func sender(t *testing.T, a, b *replica) (*replica, *replica) {
+	t.Helper()
+	subA, subB := a.e.Subscribe(), b.e.Subscribe()
+	defer subA.Close()
+	defer subB.Close()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case v := <-subA.C():
+			if v.Sender {
+				return a, b
+			}
+		case v := <-subB.C():
+			if v.Sender {
+				return b, a
+			}
+		case <-timeout:
+			t.Fatal("no replica became the sender")
+		}
+	}
+}
+
+func TestReplicasSendEachNotificationOnceAcrossAHandover(t *testing.T) {
+	t.Parallel()
+	redis := servicetest.NewRedis(t, servicetest.RedisOptions{})
+	a := newReplica(t, redis.URL(0), t.TempDir())
+	b := newReplica(t, redis.URL(0), t.TempDir())
+	// A lease seen absent once is not taken (its sender may be about to renew it); the
+	// second look takes it.
+	a.poll(t)
+	b.poll(t)
+	lead, follow := sender(t, a, b)
+	if follow.e.View().Sender {
+		t.Fatal("both replicas send")
+	}
+
+	// Both see the same figures, each at its own moment; only the sender sends.
+	lead.e.Evaluate(twoFailing(lead.clock.Now()))
+	follow.clock.Advance(5 * time.Second)
+	follow.e.Evaluate(twoFailing(follow.clock.Now()))
+	if got := describe(lead.ch.next(t)); got != "+sync_failing{crm=hubspot,sync_type=contacts}" {
+		t.Fatalf("sender: %s", got)
+	}
+	settled(t, lead.e)
+	follow.ch.none(t)
+	// The other replica shows the sender's channel status.
+	follow.poll(t)
+	waitView(t, follow.e, "the sender's channel status", func(v alerts.View) bool { return v.Channels[0].LastSuccess != nil })
+
+	// The sender stops (a redeploy): it gives the lease up; the other takes it over at
+	// its second look, with what was sent, and sends the firing alert no second time.
+	lead.stop()
+	follow.poll(t)
+	follow.poll(t)
+	waitView(t, follow.e, "the other replica sending", func(v alerts.View) bool { return v.Sender })
+	follow.e.Evaluate(twoFailing(follow.clock.Now()))
+	settled(t, follow.e)
+	follow.ch.none(t)
+	lead.ch.none(t)
+
+	follow.e.Evaluate(recovered(follow.clock.Now()))
+	if got := describe(follow.ch.next(t)); got != "-sync_failing{crm=hubspot,sync_type=contacts}" {
+		t.Fatalf("new sender: %s", got)
+	}
+	settled(t, follow.e)
+	follow.ch.none(t)
+	lead.ch.none(t)
+}
+
+func TestASenderThatCannotReachRedisGoesOnSending(t *testing.T) {
+	t.Parallel()
+	redis := servicetest.NewRedis(t, servicetest.RedisOptions{})
+	dir := t.TempDir()
+	r := newReplica(t, redis.URL(0), dir)
+	r.poll(t)
+	waitView(t, r.e, "the replica sending", func(v alerts.View) bool { return v.Sender })
+
+	// The broker goes down, which is when its alerts matter most.
+	redis.Stop()
+	r.poll(t)
+	r.e.Evaluate(twoFailing(r.clock.Now()))
+	r.ch.next(t)
+	settled(t, r.e)
+	r.stop()
+	r.file.Close()
+
+	// Restarted while Redis is still down: its state file says it was the sender.
+	again := newReplica(t, redis.URL(0), dir)
+	waitView(t, again.e, "the restarted replica sending", func(v alerts.View) bool { return v.Sender })
+	again.e.Evaluate(recovered(again.clock.Now()))
+	if got := describe(again.ch.next(t)); got != "-sync_failing{crm=hubspot,sync_type=contacts}" {
+		t.Fatalf("after restart: %s", got)
+	}
+
+	// Redis is back, empty. A replica that starts now sees no lease, and waits for a
+	// second look; the sender takes its lease again at its next poll, and saves the
+	// shared state; the new replica's second look finds it, and it does not send.
+	if err := redis.Start(); err != nil {
+		t.Fatal(err)
+	}
+	late := newReplica(t, redis.URL(0), t.TempDir())
+	again.poll(t)
+	late.poll(t)
+	if v := late.e.View(); v.Sender || !again.e.View().Sender {
+		t.Fatalf("after Redis came back: the new replica sends %v, the sender %v", v.Sender, again.e.View().Sender)
+	}
+	owner := redis.Client(t, 0)
+	state, _ := owner.Get(context.Background(), "syncwatch:alerts:test:state").Result()
+	holder, _ := owner.Get(context.Background(), "syncwatch:alerts:test:sender").Result()
+	if !strings.Contains(state, `"channels"`) || holder == "" {
+		t.Fatalf("after Redis came back: lease %q, shared state %q", holder, state)
+	}
+}

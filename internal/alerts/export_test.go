@@ -1,0 +1,5 @@
+package alerts
+
+// OnPoll makes the coordinator call f after each poll of the lease, so that a test
+// advances its clock only once the previous poll is done. Call it before Run.
+func (c *Coordinator) OnPoll(f func()) { c.polled = f }
