@@ -440,9 +440,9 @@ func TestZeroSetupDemo(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "demo.sqlite")
 	demoFile.CopyTo(t, path)
-	// The statement timeout bounds a computation of the figures (three of them) against
-	// a hang, not for speed: under the race detector one takes 20 s of CPU on the demo's
-	// 30 days, more on a busy machine.
+	// serve bounds a computation of the figures at three statement timeouts: here 3 min,
+	// against a hang, not for speed. Under the race detector one takes 20 s of CPU on the
+	// demo's 30 days, and more than the default 30 s on a busy machine.
 	s := start(t, map[string]string{"SYNCWATCH_SQLITE_PATH": path, "SYNCWATCH_DEMO_INTERVAL": "100ms"},
 		"--addr", "127.0.0.1:0", "--refresh", "1s", "--statement-timeout", "1m")
 	// The first figures take that long too; until then the API says they are being

@@ -26,9 +26,9 @@ func ctx(t *testing.T) context.Context {
 }
 
 // filledAtNow is an empty demo database that demo.Prepare filled at now, once for the
-// package: a fill takes twenty seconds under the race detector. TestPrepareFillsAnEmptyDatabase
-// checks that fill; the other tests start from copies of it, and demo.Prepare brings a
-// copy to a later time as it brings a demo started again later.
+// package: a fill takes about 16 s of CPU under the race detector.
+// TestPrepareFillsAnEmptyDatabase checks that fill; the other tests start from copies of
+// it, and demo.Prepare brings a copy to a later time as it brings a demo started again.
 var filledAtNow = demotest.NewTemplate(now)
 
 // rawQuery reads the file as another program would.
