@@ -14,6 +14,7 @@ import (
 	"github.com/syncwatch/syncwatch/internal/clock"
 	"github.com/syncwatch/syncwatch/internal/dashboard"
 	"github.com/syncwatch/syncwatch/internal/demo"
+	"github.com/syncwatch/syncwatch/internal/demotest"
 	"github.com/syncwatch/syncwatch/internal/sqlite"
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
@@ -41,6 +42,13 @@ func TestDefaultSQLitePath(t *testing.T) {
 // detector, on a busy machine, a 30-day fill alone can take a minute.
 const demoTestTimeout = 5 * time.Minute
 
+// demoFile is a demo database filled once for the package, on the real clock, when the
+// first test asks for it: the tests that need a demo with history start from a copy,
+// which openDemo brings up to now as it brings a demo started again later (here by the
+// minutes since the fill), instead of filling a file each. TestOpenDemo fills a file of
+// its own: it tests the fill.
+var demoFile = demotest.NewTemplate(time.Now())
+
 // TestOpenDemo opens the demo as serve does: a new file in a new directory is filled
 // (the time it took is logged, not judged: BenchmarkHistory measures the generation),
 // answers at once, moves while the simulator runs, and shows MarketSharp configured but
@@ -65,7 +73,9 @@ func TestOpenDemo(t *testing.T) {
 		t.Errorf("got simulator %v, logs %q; want the file filled, with a simulator", simulate != nil, logs.String())
 	}
 	// The dashboard reads a clock of its own: the simulator's timer is the only waiter on fake.
-	d, err := dashboard.New(dashboard.Config{Store: store, Clock: clock.NewFake(began)})
+	// Its computation is bounded against a hang, not for speed: under the race detector
+	// one takes 20 s of CPU on the 30 days of the demo.
+	d, err := dashboard.New(dashboard.Config{Store: store, Clock: clock.NewFake(began), ComputeTimeout: demoTestTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,6 +227,7 @@ func TestDemoProcessThatOnlyShowsNeverWrites(t *testing.T) {
 func TestOneSimulatorPerDemoFile(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "demo.sqlite")
+	demoFile.CopyTo(t, path)
 	ctx, cancel := context.WithTimeout(context.Background(), demoTestTimeout)
 	defer cancel()
 

@@ -60,10 +60,7 @@ func snap(t *testing.T, db *sqlite.DB, at time.Time) snapshot {
 // started have finished.
 func TestSimulatorMovesTheFigures(t *testing.T) {
 	t.Parallel()
-	db := openDB(t)
-	if _, err := demo.Prepare(ctx(t), db, now); err != nil {
-		t.Fatal(err)
-	}
+	db := filledAtNow.Open(t)
 	sim := demo.NewSimulator(db, demo.SimulatorConfig{Since: now, Seed: 3})
 	before := snap(t, db, now)
 	minute := now.Add(time.Minute)
@@ -103,8 +100,8 @@ func TestSimulatorMovesTheFigures(t *testing.T) {
 // with the history's runs going: they finish as planned.
 func TestSimulatorTakesOverRunningRuns(t *testing.T) {
 	t.Parallel()
-	db := openDB(t)
-	start := now.Truncate(time.Hour).Add(9 * time.Minute) // genius's task is running
+	db := filledAtNow.Open(t)
+	start := now.Truncate(time.Hour).Add(time.Hour + 9*time.Minute) // genius's task is running
 	if _, err := demo.Prepare(ctx(t), db, start); err != nil {
 		t.Fatal(err)
 	}
@@ -136,11 +133,8 @@ func TestSimulatorTakesOverRunningRuns(t *testing.T) {
 // dead worker's of the history, still waits for the nightly cleanup.
 func TestSimulatorRestartFailsTheRunsAPreviousProcessLeft(t *testing.T) {
 	t.Parallel()
-	db := openDB(t)
+	db := filledAtNow.Open(t)
 	start := now // 10:30, far from the nightly cleanup at 03:30
-	if _, err := demo.Prepare(ctx(t), db, start); err != nil {
-		t.Fatal(err)
-	}
 	stale := rawQuery[int64](t, db, `SELECT id FROM sync_history WHERE status = 'in_progress' AND sync_type = 'prospect_sources'`)
 
 	// A simulator that runs two minutes and stops, leaving runs of its own going.
@@ -252,19 +246,20 @@ func outcome(t *testing.T, db *sqlite.DB, id int64) runOutcome {
 }
 
 // TestSimulatorCleansUpAtNight: at 03:30 UTC the nightly cleanup marks the runs left
-// running for over 30 minutes failed.
+// running for over 30 minutes failed: here the fill's stale row, when the demo, filled the
+// morning before, is started again at 03:20.
 func TestSimulatorCleansUpAtNight(t *testing.T) {
 	t.Parallel()
-	db := openDB(t)
-	start := time.Date(2025, 10, 9, 3, 20, 0, 0, time.UTC)
+	db := filledAtNow.Open(t)
+	start := time.Date(2025, 10, 10, 3, 20, 0, 0, time.UTC)
 	if _, err := demo.Prepare(ctx(t), db, start); err != nil {
 		t.Fatal(err)
 	}
 	sim := demo.NewSimulator(db, demo.SimulatorConfig{Since: start, Seed: 5})
 	stepUntil(t, sim, start.Add(5*time.Second), start.Add(11*time.Minute))
 	got := rawQuery[string](t, db, `SELECT status || ' at ' || end_time || ': ' || error_message FROM sync_history WHERE sync_type = 'prospect_sources' AND start_time = `+
-		strconv.FormatInt(start.Add(-2*time.Hour-13*time.Minute).UnixMicro(), 10))
-	want := "failed at " + strconv.FormatInt(time.Date(2025, 10, 9, 3, 30, 0, 0, time.UTC).UnixMicro(), 10) + ": Sync started (auto-marked failed by cleanup_stale_syncs; no heartbeat for too long)"
+		strconv.FormatInt(filledAtNow.At().Add(-2*time.Hour-13*time.Minute).UnixMicro(), 10))
+	want := "failed at " + strconv.FormatInt(time.Date(2025, 10, 10, 3, 30, 0, 0, time.UTC).UnixMicro(), 10) + ": Sync started (auto-marked failed by cleanup_stale_syncs; no heartbeat for too long)"
 	if got != want {
 		t.Errorf("got the stale row %q, want %q", got, want)
 	}
@@ -274,10 +269,7 @@ func TestSimulatorCleansUpAtNight(t *testing.T) {
 // once, again when its interval has passed, and returns when its context ends.
 func TestSimulatorRunStopsWithItsContext(t *testing.T) {
 	t.Parallel()
-	db := openDB(t)
-	if _, err := demo.Prepare(ctx(t), db, now); err != nil {
-		t.Fatal(err)
-	}
+	db := filledAtNow.Open(t)
 	fake := clock.NewFake(now)
 	c, cancel := context.WithCancel(ctx(t))
 	done := make(chan struct{})
