@@ -111,12 +111,17 @@ var errHelp = errors.New("help")
 // error and one line pointing to -h, so the error does not scroll away behind the help.
 func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
-	fs.Usage = func() {} // the flag package's own help on every error; see below
+	help := fs.Usage     // a command's own help, if it has one
+	fs.Usage = func() {} // the flag package would print the help on every error; see below
 	hint := fmt.Sprintf("Run 'syncwatch %s -h' for its flags.\n", fs.Name())
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stderr, "Usage of syncwatch %s:\n", fs.Name())
-			fs.PrintDefaults()
+			if help != nil {
+				help()
+			} else {
+				fmt.Fprintf(stderr, "Usage of syncwatch %s:\n", fs.Name())
+				fs.PrintDefaults()
+			}
 			return errHelp
 		}
 		fmt.Fprint(stderr, hint) // the flag package printed the error itself
