@@ -42,6 +42,39 @@ func TestDrillDownInBrowser(t *testing.T) {
 		t.Parallel()
 		testDrillHostile(t, b)
 	})
+	t.Run("names a CRM's firing alerts", func(t *testing.T) {
+		t.Parallel()
+		testCRMAlerts(t, b)
+	})
+}
+
+func testCRMAlerts(t *testing.T, b *browsertest.Browser) {
+	now := time.Now().UTC()
+	seed := func(t *testing.T, db *pgtest.DB) {
+		db.Insert(t, storetest.Row{CRMSource: "hubspot", Status: "failed", Start: now.Add(-10 * time.Minute), End: ptr(now.Add(-5 * time.Minute))},
+			storetest.Row{CRMSource: "genius", Start: now.Add(-10 * time.Minute), End: ptr(now.Add(-5 * time.Minute))})
+	}
+	s := newSite(t, siteOptions{alerts: firingEngine(t, now), seed: seed})
+	for source, want := range map[string][]string{"hubspot": {"Sync failing: hubspot · contacts"}, "genius": {}} {
+		tab := b.NewTab(t)
+		tab.Do(t, 20*time.Second, chromedp.Navigate(s.pageURL()+"crm/"+source+"/"))
+		waitReady(t, tab, "crm")
+		tab.WaitFor(t, 10*time.Second, `document.getElementById("crm-alerts").dataset.firing !== undefined`)
+		got := browsertest.Eval[[]string](t, tab, `[...document.querySelectorAll("#crm-alerts .sw-flag")].map(f => f.textContent)`)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: alerts %q, want %q", source, got, want)
+		}
+		tab.Console.AssertClean(t)
+	}
+	// With the alerts off, the page says nothing of them.
+	off := newSite(t, siteOptions{seed: seed})
+	tab := b.NewTab(t)
+	tab.Do(t, 20*time.Second, chromedp.Navigate(off.pageURL()+"crm/hubspot/"))
+	waitReady(t, tab, "crm")
+	tab.WaitFor(t, 10*time.Second, `document.getElementById("crm-alerts").dataset.checked === "1"`)
+	if !browsertest.Eval[bool](t, tab, `document.getElementById("crm-alerts").hidden`) {
+		t.Errorf("alerts off: the CRM's page shows an alerts line")
+	}
 }
 
 // seedDrill is seedRealistic, and genius's entities over 30 days: one that fails in a

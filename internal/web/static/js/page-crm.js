@@ -10,6 +10,8 @@ import { runStatus } from "./statuses.js";
 import { lineChart, setSeries, setStacks, setupCharts, stackedBarChart, themeColours } from "./charts.js";
 import { crmAPI, historyURL, runURL } from "./links.js";
 import { REFRESH_MS, ROOT, keepCurrent, link, readInitial, setCrumbs } from "./drill.js";
+import { firingByCRM } from "./section-alerts.js";
+import { fetchJSON } from "./api.js";
 
 const body = document.body;
 const SOURCE = body.dataset.source;
@@ -55,6 +57,28 @@ function renderHeader(r) {
     link(ROOT + "api/crms/" + encodeURIComponent(SOURCE) + "/?days=" + days, "JSON"),
   );
   byId("crm-failures-all").setAttribute("href", historyURL(ROOT, { crm: [SOURCE], status: ["failed"] }));
+}
+
+// showAlerts names the CRM's firing alerts under its facts (api/alerts/, which the
+// overview's alerts section reads too); with the alerts off, or unreadable, it says
+// nothing.
+async function showAlerts() {
+  let answer = null;
+  try {
+    answer = await fetchJSON(ROOT + "api/alerts/");
+  } catch (err) {
+    answer = null;
+  }
+  const node = byId("crm-alerts");
+  node.hidden = !(answer && answer.enabled);
+  node.dataset.checked = "1";
+  if (node.hidden) return;
+  const titles = firingByCRM(answer).get(SOURCE) || [];
+  node.dataset.firing = String(titles.length);
+  node.replaceChildren(el("span", { className: "sw-fact-label" }, "Alerts"),
+    ...(titles.length
+      ? titles.map((t) => link(ROOT + "#alerts-section", el("span", { className: "sw-flag sw-tone-danger" }, icon("warn"), t), "sw-alert-link"))
+      : [el("span", { className: "sw-sub-inline" }, "none firing")]));
 }
 
 function marks(e) {
@@ -201,6 +225,10 @@ function start() {
     days = daysFromURL();
     page.reload();
   });
+  showAlerts();
+  setInterval(() => {
+    if (!document.hidden) showAlerts();
+  }, REFRESH_MS);
 }
 
 start();
