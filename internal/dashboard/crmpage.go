@@ -266,16 +266,6 @@ func percentileSeconds(sortedMicros []int64, p int) *float64 {
 	return &s
 }
 
-// median is the middle value of sorted values, or the mean of the two middle ones; nil
-// without values.
-func median(sorted []int64) *float64 {
-	n := len(sorted)
-	if n == 0 {
-		return nil
-	}
-	return meanOfTwo(sorted[(n-1)/2], sorted[n/2])
-}
-
 // meanOfTwo is (a+b)/2 without overflow: half of each, plus the halves' remainders.
 func meanOfTwo(a, b int64) *float64 {
 	m := float64(a/2+b/2) + float64(a%2+b%2)/2
