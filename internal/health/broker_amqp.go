@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -144,12 +145,19 @@ type amqpSession struct {
 	properties amqp.Table
 	// connectTime is how long TCP, TLS and the AMQP handshake took.
 	connectTime time.Duration
+	// timedOut is set when a check that ran out of time closed the connection: the
+	// other check sharing it then fails too, for the same reason, not for a broken
+	// connection.
+	timedOut atomic.Bool
 }
 
 // abort closes the network connection under the AMQP one, which ends every call
 // blocked on it at once: amqp091's calls take no context, so this is how a check that
 // runs out of time stops waiting on a broker that does not answer.
-func (s *amqpSession) abort() { _ = s.raw.Close() }
+func (s *amqpSession) abort() {
+	s.timedOut.Store(true)
+	_ = s.raw.Close()
+}
 
 // amqpConn holds the connection to one broker, shared by the celery check and the
 // rabbitmq card, reused between checks and replaced after a failure.
@@ -370,6 +378,12 @@ func (e dialError) Error() string {
 // connection is not open"), a connection that failed is unreachable or refused, and a
 // failed call says what it was doing.
 func amqpFailure(ctx context.Context, what, doing string, err error) error {
+	return amqpSessionFailure(ctx, nil, what, doing, err)
+}
+
+// amqpSessionFailure is amqpFailure for a call on session s, which a check sharing it
+// may have aborted because it ran out of time: that is a timeout too.
+func amqpSessionFailure(ctx context.Context, s *amqpSession, what, doing string, err error) error {
 	var de dialError
 	if errors.As(err, &de) {
 		if de.unreachable {
@@ -377,7 +391,7 @@ func amqpFailure(ctx context.Context, what, doing string, err error) error {
 		}
 		return fmt.Errorf("%s error: %s", what, de.Error())
 	}
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || (s != nil && s.timedOut.Load()) {
 		return fmt.Errorf("%s: %w", what, context.DeadlineExceeded)
 	}
 	if errors.Is(err, amqp.ErrClosed) {
@@ -477,7 +491,7 @@ func (b *amqpBroker) inspect(ctx context.Context, s *amqpSession, methods, desti
 	t0 := time.Now()
 	ch, err := s.conn.Channel()
 	if err != nil {
-		return res, 0, amqpFailure(ctx, "broker", "opening a channel", err)
+		return res, 0, amqpSessionFailure(ctx, s, "broker", "opening a channel", err)
 	}
 	rtt := time.Since(t0)
 	defer ch.Close()
@@ -489,26 +503,26 @@ func (b *amqpBroker) inspect(ctx context.Context, s *amqpSession, methods, desti
 			res.setListeners(0)
 			return res, rtt, nil
 		}
-		return res, rtt, amqpFailure(ctx, "broker", "looking up "+broadcastExchange, err)
+		return res, rtt, amqpSessionFailure(ctx, s, "broker", "looking up "+broadcastExchange, err)
 	}
 	// The reply exchange, declared as kombu declares it (so both declarations agree):
 	// Celery's own clients declare it too, and it stays, as after `celery inspect`.
 	if err := ch.ExchangeDeclare(replyExchange, "direct", false, false, false, false, nil); err != nil {
-		return res, rtt, amqpFailure(ctx, "broker", "declaring "+replyExchange, err)
+		return res, rtt, amqpSessionFailure(ctx, s, "broker", "declaring "+replyExchange, err)
 	}
 	rk := "syncwatch-" + newID()
 	q, err := ch.QueueDeclare(rk+"."+replyExchange, false, true, true, false,
 		amqp.Table{"x-expires": int32(b.replyExpiresOrDefault() / time.Millisecond)})
 	if err != nil {
-		return res, rtt, amqpFailure(ctx, "broker", "declaring the reply queue", err)
+		return res, rtt, amqpSessionFailure(ctx, s, "broker", "declaring the reply queue", err)
 	}
 	b.at("declared", q.Name)
 	if err := ch.QueueBind(q.Name, rk, replyExchange, false, nil); err != nil {
-		return res, rtt, amqpFailure(ctx, "broker", "binding the reply queue", err)
+		return res, rtt, amqpSessionFailure(ctx, s, "broker", "binding the reply queue", err)
 	}
 	deliveries, err := ch.ConsumeWithContext(ctx, q.Name, "", true, true, false, false, nil)
 	if err != nil {
-		return res, rtt, amqpFailure(ctx, "broker", "consuming the reply queue", err)
+		return res, rtt, amqpSessionFailure(ctx, s, "broker", "consuming the reply queue", err)
 	}
 	returns := ch.NotifyReturn(make(chan amqp.Return, len(methods)))
 
@@ -523,7 +537,7 @@ func (b *amqpBroker) inspect(ctx context.Context, s *amqpSession, methods, desti
 		// mandatory: a broadcast no mailbox receives comes back, so that "no worker"
 		// needs no wait.
 		if err := ch.PublishWithContext(ctx, broadcastExchange, "", true, false, msg); err != nil {
-			return res, rtt, amqpFailure(ctx, "broker", "publishing", err)
+			return res, rtt, amqpSessionFailure(ctx, s, "broker", "publishing", err)
 		}
 	}
 	sent := time.Now()
@@ -536,7 +550,7 @@ func (b *amqpBroker) inspect(ctx context.Context, s *amqpSession, methods, desti
 		select {
 		case d, ok := <-deliveries:
 			if !ok {
-				return res, rtt, amqpFailure(ctx, "broker", "collecting replies", amqp.ErrClosed)
+				return res, rtt, amqpSessionFailure(ctx, s, "broker", "collecting replies", amqp.ErrClosed)
 			}
 			ticket, _ := d.Headers["ticket"].(string)
 			results, err := decodeReplyBody(d.ContentType, d.Body)
@@ -555,7 +569,7 @@ func (b *amqpBroker) inspect(ctx context.Context, s *amqpSession, methods, desti
 		case <-timer.C:
 			return res, rtt, nil
 		case <-ctx.Done():
-			return res, rtt, amqpFailure(ctx, "broker", "collecting replies", ctx.Err())
+			return res, rtt, amqpSessionFailure(ctx, s, "broker", "collecting replies", ctx.Err())
 		}
 	}
 	return res, rtt, nil
@@ -629,7 +643,7 @@ func passiveDepths(ctx context.Context, s *amqpSession, queues []string) (map[st
 		if ch == nil {
 			var err error
 			if ch, err = s.conn.Channel(); err != nil {
-				return nil, amqpFailure(ctx, "broker", "opening a channel", err)
+				return nil, amqpSessionFailure(ctx, s, "broker", "opening a channel", err)
 			}
 		}
 		info, err := ch.QueueDeclarePassive(q, false, false, false, false, nil)
@@ -638,7 +652,7 @@ func passiveDepths(ctx context.Context, s *amqpSession, queues []string) (map[st
 			out[q] = queueCount{missing: true}
 			ch = nil // the broker closed it
 		case err != nil:
-			return nil, amqpFailure(ctx, "broker", "reading queue "+strconv.Quote(q), err)
+			return nil, amqpSessionFailure(ctx, s, "broker", "reading queue "+strconv.Quote(q), err)
 		default:
 			out[q] = queueCount{pending: int64(info.Messages)}
 		}

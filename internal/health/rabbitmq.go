@@ -86,7 +86,7 @@ func (c *rabbitmqChecker) check(ctx context.Context) RabbitMQReport {
 		if s.conn.IsClosed() {
 			c.conn.reset(s)
 		}
-		rep.Status, rep.Error = StatusUnhealthy, reason(amqpFailure(ctx, "rabbitmq", "opening a channel", err), c.timeout, c.secrets...)
+		rep.Status, rep.Error = StatusUnhealthy, reason(amqpSessionFailure(ctx, s, "rabbitmq", "opening a channel", err), c.timeout, c.secrets...)
 		return rep
 	}
 	rtt := time.Since(start)

@@ -272,8 +272,54 @@ func (r *RabbitMQ) Stop() {
 }
 
 // Freeze stops the node's processes (SIGSTOP) without closing anything: its connections
-// stay open and answer nothing, as a hung broker's do, until Thaw.
-func (r *RabbitMQ) Freeze() { r.signal(syscall.SIGSTOP) }
+// stay open and answer nothing, as a hung broker's do, until Thaw. It returns once
+// every process of the node is stopped: the signal is delivered asynchronously, and a
+// node still running for a moment would answer the next request.
+func (r *RabbitMQ) Freeze() {
+	r.signal(syscall.SIGSTOP)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.server == nil {
+		return
+	}
+	group := r.server.Process.Pid
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if groupStopped(group) {
+			return
+		}
+	}
+}
+
+// groupStopped reports whether every process of the process group is stopped, as
+// /proc/<pid>/stat says: its state (the field after the command's closing
+// parenthesis) is T, and its fifth field is the group.
+func groupStopped(group int) bool {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue // exited meanwhile
+		}
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		fields := strings.Fields(string(stat[i+1:]))
+		if len(fields) < 3 || fields[2] != strconv.Itoa(group) {
+			continue
+		}
+		if fields[0] != "T" && fields[0] != "t" {
+			return false
+		}
+	}
+	return true
+}
 
 // Thaw lets a frozen node run again.
 func (r *RabbitMQ) Thaw() { r.signal(syscall.SIGCONT) }
