@@ -170,7 +170,7 @@ func (c *cache) refresh(ctx context.Context) {
 			due = append(due, e)
 		}
 	}
-	c.mu.Unlock()
+	// Sorted under the lock: viewers' reads write lastRead, and pin writes pinned.
 	slices.SortFunc(due, func(a, b *entry) int {
 		if a.pinned != b.pinned {
 			if a.pinned {
@@ -180,6 +180,7 @@ func (c *cache) refresh(ctx context.Context) {
 		}
 		return b.lastRead.Compare(a.lastRead)
 	})
+	c.mu.Unlock()
 	for _, e := range due {
 		c.mu.Lock()
 		done := e.running

@@ -216,6 +216,22 @@ func TestViewersNeverMultiplyQueries(t *testing.T) {
 	if got := many.Computations(); got != 2 {
 		t.Errorf("got %d computations, want 2 (the figures, the recent syncs)", got)
 	}
+
+	// A viewer of other days costs the questions of those days' charts and errors, not
+	// the per-entity questions, which only the default figures (the snapshot) need.
+	before := manyCount.counts()
+	if _, err := many.Charts(context.Background(), 30); err != nil {
+		t.Fatal(err)
+	}
+	after := manyCount.counts()
+	for _, method := range []string{"Entities", "StuckRuns"} {
+		if after[method] != before[method] {
+			t.Errorf("a viewer of 30 days asked %s again (%d, then %d)", method, before[method], after[method])
+		}
+	}
+	if after["FinishedSince"] != before["FinishedSince"]+1 {
+		t.Errorf("a viewer of 30 days: FinishedSince %d, then %d; want one more", before["FinishedSince"], after["FinishedSince"])
+	}
 }
 
 func TestFiguresAreRecomputedOncePerInterval(t *testing.T) {

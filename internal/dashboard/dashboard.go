@@ -72,6 +72,7 @@ type Dashboard struct {
 	answers encodedAnswers
 	// snapshots is the change feed; refreshes counts the default figures' computations.
 	snapshots feed.Feed[Snapshot]
+	publishMu sync.Mutex // held while a snapshot is assembled and published
 	refreshes refreshCounter
 
 	// exports admits maxExports CSV exports at a time.

@@ -80,11 +80,16 @@ func (d *Dashboard) computeFigures(ctx context.Context, days int) (*figures, err
 	})
 	g.Go(func() (err error) { r.started, err = d.cfg.Store.StartedByCRM(gctx, bounds[0], bounds[days]); return })
 	g.Go(func() (err error) { r.schedules, err = d.cfg.Store.Schedules(gctx); return })
-	g.Go(func() (err error) {
-		r.entities, err = d.cfg.Store.Entities(gctx, syncs.EntityQuery{Since: now.Add(-entityWindow), Successes: d.cfg.EmptyRunsAfter})
-		return
-	})
-	g.Go(func() (err error) { r.stuck, err = d.cfg.Store.StuckRuns(gctx, stuckBefore, maxStuckRuns); return })
+	// The entities and the stuck runs feed only the snapshot, which is made of the
+	// default days' figures: a viewer who asks for other days must not ask for them again.
+	forSnapshot := days == d.cfg.DefaultDays
+	if forSnapshot {
+		g.Go(func() (err error) {
+			r.entities, err = d.cfg.Store.Entities(gctx, syncs.EntityQuery{Since: now.Add(-entityWindow), Successes: d.cfg.EmptyRunsAfter})
+			return
+		})
+		g.Go(func() (err error) { r.stuck, err = d.cfg.Store.StuckRuns(gctx, stuckBefore, maxStuckRuns); return })
+	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -113,6 +118,9 @@ func (d *Dashboard) computeFigures(ctx context.Context, days int) (*figures, err
 	f.errors, err = d.errorFigures(ctx, r.groups, r.failed, bounds)
 	if err != nil {
 		return nil, err
+	}
+	if !forSnapshot {
+		return f, nil
 	}
 	if f.entities, err = d.entityStatuses(ctx, r.entities); err != nil {
 		return nil, err

@@ -111,8 +111,12 @@ func (d *Dashboard) computed(key string, took time.Duration, err error) {
 	d.publish()
 }
 
-// publish sends the current snapshot to the subscribers; it never blocks.
+// publish sends the current snapshot to the subscribers; it never blocks on them. A
+// refresh and a health reading may publish at once: the lock keeps a snapshot assembled
+// earlier from being published after a newer one (the metrics' counters would go back).
 func (d *Dashboard) publish() {
+	d.publishMu.Lock()
+	defer d.publishMu.Unlock()
 	d.snapshots.Publish(d.snapshot())
 }
 
