@@ -59,6 +59,9 @@ func classify(err error) error {
 		case pgErr.Code == "3F000": // invalid_schema_name
 			return notReady(pgErr.Message + " (is DATABASE_URL the warehouse's database?)")
 		case pgErr.Code == "42501": // insufficient_privilege
+			if strings.Contains(pgErr.Message, "schema") {
+				return notReady(pgErr.Message + " (GRANT USAGE ON SCHEMA orchestration TO syncwatch's role)")
+			}
 			return notReady(pgErr.Message + " (GRANT SELECT ON orchestration.sync_history, orchestration.sync_schedule TO syncwatch's role)")
 		case pgErr.Code == "42703": // undefined_column
 			return notReady(pgErr.Message + ": orchestration.sync_history is not the table syncwatch knows")

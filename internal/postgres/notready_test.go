@@ -34,6 +34,10 @@ func TestAWarehouseNotAsExpectedSaysWhatToFix(t *testing.T) {
 			db := pgtest.New(t, pgtest.ShapeA)
 			return db.NewRole(t, "GRANT USAGE ON SCHEMA orchestration TO %s")
 		}, "GRANT SELECT ON orchestration.sync_history TO sw_role_", ""},
+		{"a role without USAGE on the schema", func(t *testing.T) string {
+			db := pgtest.New(t, pgtest.ShapeA)
+			return db.NewRole(t, "GRANT SELECT ON orchestration.sync_history, orchestration.sync_schedule TO %s")
+		}, "GRANT USAGE ON SCHEMA orchestration TO", ""},
 		{"a missing column", func(t *testing.T) string {
 			db := pgtest.New(t, pgtest.ShapeA)
 			db.Exec(t, "ALTER TABLE orchestration.sync_history DROP COLUMN records_failed")

@@ -33,6 +33,9 @@ var historyColumns = []struct {
 
 // tablesState is what the catalog says about the two tables and the role's rights.
 type tablesState struct {
+	// schemaUsable: the role has USAGE on the schema orchestration, without which no
+	// table in it can be read, whatever the table's own rights.
+	schemaUsable               bool
 	history, historyReadable   bool
 	schedule, scheduleReadable bool
 	// columns maps each column of sync_history to its type (without modifiers).
@@ -47,15 +50,21 @@ func readTables(ctx context.Context, conn interface {
 }) (tablesState, error) {
 	var st tablesState
 	var columns []byte
+	// The tables are looked up in pg_class by name, not with to_regclass, which fails
+	// ("permission denied for schema") for a role without USAGE on the schema.
 	err := conn.QueryRow(ctx, `
-		WITH t AS (SELECT to_regclass('orchestration.sync_history') AS h,
-		                  to_regclass('orchestration.sync_schedule') AS s)
-		SELECT h IS NOT NULL, h IS NOT NULL AND has_table_privilege(h, 'SELECT'),
+		WITH n AS (SELECT oid FROM pg_namespace WHERE nspname = 'orchestration'),
+		t AS (SELECT
+			(SELECT c.oid FROM pg_class c JOIN n ON c.relnamespace = n.oid WHERE c.relname = 'sync_history') AS h,
+			(SELECT c.oid FROM pg_class c JOIN n ON c.relnamespace = n.oid WHERE c.relname = 'sync_schedule') AS s,
+			(SELECT has_schema_privilege(oid, 'USAGE') FROM n) AS usable)
+		SELECT coalesce(usable, false),
+		       h IS NOT NULL, h IS NOT NULL AND has_table_privilege(h, 'SELECT'),
 		       s IS NOT NULL, s IS NOT NULL AND has_table_privilege(s, 'SELECT'),
 		       (SELECT json_object_agg(attname, format_type(atttypid, NULL)) FROM pg_attribute
 		         WHERE attrelid = h AND attnum > 0 AND NOT attisdropped),
 		       current_setting('server_version')
-		FROM t`).Scan(&st.history, &st.historyReadable, &st.schedule, &st.scheduleReadable, &columns, &st.version)
+		FROM t`).Scan(&st.schemaUsable, &st.history, &st.historyReadable, &st.schedule, &st.scheduleReadable, &columns, &st.version)
 	if err != nil {
 		return st, fmt.Errorf("tables: %w", classify(err))
 	}
@@ -77,6 +86,8 @@ func (st tablesState) problems(role string) (error, []string) {
 	switch {
 	case !st.history:
 		return notReady("table orchestration.sync_history does not exist (is DATABASE_URL the warehouse's database?)"), nil
+	case !st.schemaUsable:
+		return notReady(fmt.Sprintf("role %s may not use the schema orchestration (GRANT USAGE ON SCHEMA orchestration TO %s)", role, role)), nil
 	case !st.historyReadable:
 		return notReady(fmt.Sprintf("role %s may not read orchestration.sync_history (GRANT SELECT ON orchestration.sync_history TO %s)", role, role)), nil
 	}
