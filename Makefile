@@ -11,7 +11,7 @@ screenshots:
 	SYNCWATCH_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots go test -count=1 -run 'TestPageInBrowser|TestDrillDownInBrowser' ./internal/web/
 
 # perf measures syncwatch on ten million rows in both table shapes (docs/performance.md);
-# it takes about ten minutes and needs a PostgreSQL server (PERF_SERVER).
+# it takes about fifteen minutes and needs a PostgreSQL server (PERF_SERVER).
 .PHONY: perf
 perf:
 	scripts/perf.sh
