@@ -130,10 +130,12 @@ func (db *DB) Diagnose(ctx context.Context) (Diagnosis, error) {
 	err = db.query(ctx, "doctor: indexes", `SELECT i.indexrelid::regclass::text,
 			(SELECT array_agg(COALESCE(a.attname::text, '?') ORDER BY k.n)
 				FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n)
-				LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum),
+				LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+				WHERE k.n <= i.indnkeyatts),
 			i.indisvalid
-			FROM pg_index i
+			FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
 			WHERE i.indrelid = 'orchestration.sync_history'::regclass AND i.indpred IS NULL
+				AND am.amname = 'btree'
 			ORDER BY 1`, func(rows pgx.Rows) error {
 		var ix index
 		err := rows.Scan(&ix.name, &ix.columns, &ix.valid)

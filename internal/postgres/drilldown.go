@@ -50,8 +50,9 @@ type tableInfoCache struct {
 }
 
 // table returns what the drill-down needs to know about sync_history, looked up on first
-// use: a table's columns and indexes change only with a migration, and syncwatch is
-// restarted with the warehouse's application.
+// use: a table's columns and indexes change only with a migration. Only the key columns
+// of btree indexes count: an INCLUDE column or a BRIN or hash index cannot serve an
+// ordered read. An index created on the doctor's advice is used after a restart.
 func (db *DB) table(ctx context.Context) (*tableInfo, error) {
 	db.tableInfo.mu.Lock()
 	defer db.tableInfo.mu.Unlock()
@@ -64,9 +65,11 @@ func (db *DB) table(ctx context.Context) (*tableInfo, error) {
 		(SELECT array_agg(cols) FROM (
 			SELECT (SELECT string_agg(COALESCE(a.attname::text, '?'), ',' ORDER BY k.n)
 				FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n)
-				LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum) AS cols
-			FROM pg_index i
-			WHERE i.indrelid = 'orchestration.sync_history'::regclass AND i.indisvalid AND i.indpred IS NULL) x)`
+				LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+				WHERE k.n <= i.indnkeyatts) AS cols
+			FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+			WHERE i.indrelid = 'orchestration.sync_history'::regclass AND i.indisvalid AND i.indpred IS NULL
+				AND am.amname = 'btree') x)`
 	var columns, indexes []string
 	if err := db.pool.QueryRow(ctx, sql).Scan(&columns, &indexes); err != nil {
 		return nil, fmt.Errorf("sync_history's columns and indexes: %w", classify(err))

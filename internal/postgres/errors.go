@@ -46,6 +46,9 @@ func classify(err error) error {
 		switch {
 		case pgErr.Code == "57014": // query_canceled: statement_timeout
 			return tooSlow("a query ran longer than the statement timeout (--statement-timeout)")
+		case pgErr.Code == "40001", // serialization_failure: a read replica's conflict with recovery
+			pgErr.Code == "40P01": // deadlock_detected
+			return tooSlow("the database cancelled a query (" + pgErr.Message + "); it is asked again at the next refresh")
 		case pgErr.Code == "55P03": // lock_not_available: lock_timeout
 			return unavailable("a query waited too long for a lock on the table (a migration holding it?)")
 		case pgErr.Code[:2] == "08", // connection exceptions

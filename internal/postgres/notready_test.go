@@ -10,6 +10,7 @@ import (
 
 	"github.com/syncwatch/syncwatch/internal/pgtest"
 	"github.com/syncwatch/syncwatch/internal/postgres"
+	"github.com/syncwatch/syncwatch/internal/storetest"
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
 
@@ -53,6 +54,20 @@ func TestAWarehouseNotAsExpectedSaysWhatToFix(t *testing.T) {
 			db.Exec(t, "DROP TABLE orchestration.sync_schedule")
 			return db.URL
 		}, "", "table orchestration.sync_schedule does not exist"},
+		{"a sync_schedule without a column", func(t *testing.T) string {
+			db := pgtest.New(t, pgtest.ShapeA)
+			db.Exec(t, "ALTER TABLE orchestration.sync_schedule DROP COLUMN updated_at")
+			return db.URL
+		}, "", "orchestration.sync_schedule is not the table syncwatch knows (column updated_at is missing)"},
+		{"a sync_schedule with a column of another type", func(t *testing.T) string {
+			db := pgtest.New(t, pgtest.ShapeB)
+			db.Exec(t, "ALTER TABLE orchestration.sync_schedule ALTER COLUMN enabled TYPE text")
+			db.Exec(t, `INSERT INTO orchestration.sync_schedule (name, crm_source, model_name, mode, source_key,
+				recurrence_type, every, period, enabled, options, created_at, updated_at)
+				VALUES ('hubspot contacts', 'hubspot', 'contacts', 'delta', 'hubspot', 'interval', 15, 'minutes',
+				'yes', '{}', now(), now())`)
+			return db.URL
+		}, "", "column enabled is text, not boolean"},
 		{"a role that may not read sync_schedule", func(t *testing.T) string {
 			db := pgtest.New(t, pgtest.ShapeB)
 			return db.NewRole(t, "GRANT USAGE ON SCHEMA orchestration TO %s",
@@ -146,5 +161,35 @@ func TestAnUnknownRoleIsNamedOnce(t *testing.T) {
 	want := "cannot connect to " + u.Host + " as no_such_role: role \"no_such_role\" does not exist"
 	if why != want {
 		t.Errorf("reason %q, want %q", why, want)
+	}
+}
+
+// A warehouse whose times are timestamp without time zone (read as UTC) is asked with
+// bounds in UTC, whatever the zone of the times syncwatch computes with: pgx sends a
+// time's wall clock to such a column and drops its zone.
+func TestTimesWithoutZoneAreAskedInUTC(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t, pgtest.ShapeA)
+	db.Exec(t, "ALTER TABLE orchestration.sync_history ALTER COLUMN start_time TYPE timestamp, ALTER COLUMN end_time TYPE timestamp")
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	midnight := time.Date(2025, 10, 9, 0, 0, 0, 0, berlin) // 2025-10-08 22:00 UTC
+	start := midnight.Add(30 * time.Minute)
+	db.Insert(t, storetest.Row{CRMSource: "hubspot", Start: start.UTC()}) // as written in UTC
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	store, err := postgres.Open(ctx, db.URL, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	counts, err := store.StartedByCRM(ctx, midnight, midnight.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(counts) != 1 || counts[0].Count != 1 {
+		t.Errorf("rows started in the hour after midnight in Berlin: got %+v, want hubspot 1", counts)
 	}
 }

@@ -110,7 +110,7 @@ func (db *DB) Close() error {
 
 // query runs a statement and scans each row with scan.
 func (db *DB) query(ctx context.Context, what, sql string, scan func(pgx.Rows) error, args ...any) error {
-	rows, err := db.pool.Query(ctx, sql, args...)
+	rows, err := db.pool.Query(ctx, sql, inUTC(args)...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, classify(err))
 	}
@@ -124,4 +124,31 @@ func (db *DB) query(ctx context.Context, what, sql string, scan func(pgx.Rows) e
 		return fmt.Errorf("%s: %w", what, classify(err))
 	}
 	return nil
+}
+
+// inUTC returns args with every time in UTC. Against a column of type timestamp without
+// time zone, pgx sends a time's wall clock and drops its zone, and syncwatch reads such
+// columns as UTC: a bound in the display zone (the charts' days) would be shifted by
+// the zone's offset.
+func inUTC(args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		switch t := a.(type) {
+		case time.Time:
+			out[i] = t.UTC()
+		case *time.Time:
+			if t != nil {
+				out[i] = t.UTC()
+			}
+		case []time.Time:
+			utc := make([]time.Time, len(t))
+			for j := range t {
+				utc[j] = t[j].UTC()
+			}
+			out[i] = utc
+		default:
+			out[i] = a
+		}
+	}
+	return out
 }
