@@ -131,7 +131,13 @@ func ParseCursor(s string) (syncs.Position, error) {
 	if err != nil {
 		return syncs.Position{}, fmt.Errorf("cursor: id: %w", err)
 	}
-	return syncs.Position{Start: time.UnixMicro(us).UTC(), ID: n}, nil
+	// A cursor edited by hand may hold any number: outside the years every store and
+	// driver can represent, PostgreSQL fails and pgx wraps around, so it is refused.
+	start := time.UnixMicro(us).UTC()
+	if start.Year() < 1 || start.Year() > 9998 {
+		return syncs.Position{}, fmt.Errorf("cursor: time %d is outside the years 1 to 9998", us)
+	}
+	return syncs.Position{Start: start, ID: n}, nil
 }
 
 // History answers GET api/history/.

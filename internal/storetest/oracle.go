@@ -123,6 +123,10 @@ func sampleMessages() []string {
 		"could not connect to postgresql://sync:hunter2secret@db.internal:5432/warehouse",
 		"Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl rejected\n\twith status 401",
 		"Traceback (most recent call last):\n  File \"sync.py\", line 3, in run\nKeyError: 'Zürich'",
+		// Control characters inside secrets: cleaned before masking, or the mask would
+		// stop at the control character and show the rest.
+		"login failed: password=hunter\x01two2 rejected",
+		"Authorization: Bearer eyJhbGciOiJIUzI1NiJ9\x7f.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl rejected",
 	}
 }
 
@@ -465,7 +469,8 @@ func recordsPerSecond(records, micros int64) *float64 {
 }
 
 // shownMessage is what the API shows of a stored message: NULL stays null; a message a
-// store returns cut (see syncs.CutMessage) is its head and tail; secrets are masked.
+// store returns cut (see syncs.CutMessage) is its head and tail; it is cleaned, then its
+// secrets are masked.
 func shownMessage(m *string) *string {
 	if m == nil {
 		return nil
@@ -475,7 +480,7 @@ func shownMessage(m *string) *string {
 		r := []rune(text)
 		text = syncs.CutMessage(string(r[:syncs.MessageHead]), string(r[n-syncs.MessageTail:]), n)
 	}
-	return ptr(syncs.CleanText(errclass.Mask(text), syncs.MaxMessageLength))
+	return ptr(errclass.Mask(syncs.CleanText(text, syncs.MaxMessageLength)))
 }
 
 func (o oracle) overview() dashboard.Overview {

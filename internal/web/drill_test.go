@@ -179,6 +179,9 @@ func TestDrillDownBadParametersAreA400NamingThem(t *testing.T) {
 		{"api/history/?q=" + long, "q"},
 		{"api/history/?q=a%0Ab", "q"},
 		{"api/history/?cursor=abc", "cursor"},
+		{"api/history/?cursor=-250000000000000000_1", "cursor"},  // before year 1
+		{"api/history/?cursor=-9223372036854775808_0", "cursor"}, // the least int64
+		{"api/history/?cursor=253402300800000000_1", "cursor"},   // year 10000
 		{"api/history/?q=%zz", "q"},
 		{"api/history.csv?status=%", "status"},
 	}
