@@ -592,6 +592,7 @@ func TestFlagValuesAreCheckedByName(t *testing.T) {
 		{[]string{"--stuck-after=-5m"}, "--stuck-after: -5m0s must be a positive duration"},
 		{[]string{"--health-timeout=0s"}, "--health-timeout: "},
 		{[]string{"--overdue-grace=-1m"}, "--overdue-grace: "},
+		{[]string{"--overdue-grace=0s"}, "--overdue-grace: 0s must be a positive duration"}, // not silently 10m
 		{[]string{"--base-path=noslash"}, `--base-path: "noslash" must start with a slash`},
 		{[]string{"--refresh=10ms"}, "--refresh must be at least 1s"},
 	}

@@ -19,19 +19,20 @@ func (c *serveConfig) validate() error {
 	if !strings.HasPrefix(c.basePath, "/") {
 		return fmt.Errorf("--base-path: %q must start with a slash, such as /ingestion/monitoring/", c.basePath)
 	}
+	// A zero --overdue-grace is refused too: a run starts a few seconds after its
+	// scheduled time, so every schedule would be overdue for a moment at each run.
 	for _, d := range []struct {
-		flag     string
-		value    time.Duration
-		zeroOkay bool
+		flag  string
+		value time.Duration
 	}{
-		{"--stuck-after", c.stuckAfter, false},
-		{"--overdue-grace", c.overdueGrace, true},
-		{"--statement-timeout", c.statementTimeout, false},
-		{"--health-interval", c.healthInterval, false},
-		{"--health-timeout", c.healthTimeout, false},
-		{"--demo-interval", c.demoInterval, false},
+		{"--stuck-after", c.stuckAfter},
+		{"--overdue-grace", c.overdueGrace},
+		{"--statement-timeout", c.statementTimeout},
+		{"--health-interval", c.healthInterval},
+		{"--health-timeout", c.healthTimeout},
+		{"--demo-interval", c.demoInterval},
 	} {
-		if d.value < 0 || (d.value == 0 && !d.zeroOkay) {
+		if d.value <= 0 {
 			return fmt.Errorf("%s: %s must be a positive duration such as 30s or 10m", d.flag, d.value)
 		}
 	}

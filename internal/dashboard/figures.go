@@ -376,7 +376,7 @@ func byCRM(sums map[string]int64) Counts {
 // errorFigures computes the errors section over the shown days.
 func (d *Dashboard) errorFigures(ctx context.Context, groups []syncs.FinishedGroup, failed []syncs.Run, bounds []time.Time) (ErrorsResponse, error) {
 	days := len(bounds) - 1
-	e := ErrorsResponse{Days: days}
+	e := ErrorsResponse{Days: days, Since: bounds[0]}
 
 	// Error types of the failed rows that finished in the shown days.
 	typeCounts := make(map[string]int64)

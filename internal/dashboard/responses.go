@@ -144,6 +144,9 @@ type ErrorsResponse struct {
 	ErrorDistribution Counts           `json:"error_distribution"`
 	ProblematicCRMs   []ProblematicCRM `json:"problematic_crms"`
 	Days              int              `json:"days"`
+	// Since is the start of the shown days (midnight in the display time zone), so that
+	// the page's links to the history can ask for the same days.
+	Since time.Time `json:"since"`
 	Meta
 }
 

@@ -819,7 +819,7 @@ func (o oracle) errors(n int) dashboard.ErrorsResponse {
 		}
 	}
 
-	e := dashboard.ErrorsResponse{Days: n}
+	e := dashboard.ErrorsResponse{Days: n, Since: days.bounds[0]}
 	// recent_errors has no window: the ten latest failures of all time.
 	slices.SortFunc(failures, finishedLater)
 	for _, r := range failures[:min(10, len(failures))] {

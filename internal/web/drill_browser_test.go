@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -267,8 +268,11 @@ func testDrillNavigation(t *testing.T, b *browsertest.Browser) {
 	back(t, tab, basePath)
 	click(t, tab, `#problem-rows tr[data-source="marketsharp"] td[data-field="failed"] a`)
 	waitReady(t, tab, "history")
-	if got := location(t, tab); got != basePath+"history/?crm=marketsharp&status=failed" {
-		t.Errorf("the failed count led to %s", got)
+	// The failures of the shown days: from the first day's midnight (in the display
+	// zone, here UTC).
+	since := now.AddDate(0, 0, -6).Format("2006-01-02") + "T00:00:00Z"
+	if got := location(t, tab); got != basePath+"history/?crm=marketsharp&status=failed&from="+url.QueryEscape(since) {
+		t.Errorf("the failed count led to %s, want the failures since %s", got, since)
 	}
 
 	// A CRM and a run that do not exist.

@@ -283,6 +283,20 @@ func TestHistoryCSVIsADownload(t *testing.T) {
 	}
 }
 
+// A HEAD says what the download would be, without reading a row (nor taking one of the
+// exports' places).
+func TestHistoryCSVHeadReadsNoRow(t *testing.T) {
+	t.Parallel()
+	d := &fakeDrilldown{}
+	rec := do(drillServer(t, d), "HEAD", basePath+"api/history.csv?crm=genius", nil)
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "text/csv; charset=utf-8" {
+		t.Errorf("HEAD: status %d, headers %v; want 200 and the CSV's headers", rec.Code, rec.Header())
+	}
+	if got := d.questions(); len(got) != 0 {
+		t.Errorf("HEAD asked %q, want nothing", got)
+	}
+}
+
 // The CSV leaves the server as it is written: the client reads the first rows while the
 // export still holds the rest back.
 func TestHistoryCSVReachesTheClientBeforeTheExportEnds(t *testing.T) {

@@ -93,6 +93,11 @@ func (s *Server) handleHistoryCSV() http.Handler {
 		h.Set("Content-Type", "text/csv; charset=utf-8")
 		h.Set("Content-Disposition", `attachment; filename="sync-history-`+time.Now().UTC().Format("20060102-150405")+`.csv"`)
 		h.Set("Cache-Control", "no-store")
+		if r.Method == http.MethodHead {
+			// The headers say what a GET would send; the rows are read only for a GET.
+			w.WriteHeader(http.StatusOK)
+			return
+		}
 		out := &writtenCounter{ResponseWriter: w}
 		rc := http.NewResponseController(w)
 		// An export may outlast the server's write timeout; it gets csvWriteGrace from

@@ -23,20 +23,22 @@ function errorItem(e, messages) {
     msg);
 }
 
-// failedCell is a CRM's failed count, leading to its failures in the history.
-function failedCell(c) {
+// failedCell is a CRM's failed count, leading to its failures in the history since the
+// start of the shown days (the history filters by start, the count by finish: a run that
+// started before those days and failed in them is counted, not listed).
+function failedCell(c, since) {
   const td = numCell("failed", c.failed);
   const text = td.textContent;
-  td.replaceChildren(el("a", { attrs: { href: historyURL("", { crm: [c.source], status: ["failed"] }) } }, text));
+  td.replaceChildren(el("a", { attrs: { href: historyURL("", { crm: [c.source], status: ["failed"], from: since }) } }, text));
   return td;
 }
 
-function problemRow(c) {
+function problemRow(c, since) {
   const bar = el("span", { className: "sw-bar-fill" });
   bar.style.width = Math.max(0, Math.min(100, c.failure_rate)) + "%";
   return el("tr", { dataset: { source: c.source } },
     el("th", { attrs: { scope: "row" } }, el("a", { className: "sw-crm-link", attrs: { href: crmURL("", c.source) } }, c.name || c.source)),
-    failedCell(c),
+    failedCell(c, since),
     numCell("total", c.total),
     el("td", { className: "sw-rate-col", dataset: { field: "failure_rate", value: c.failure_rate } },
       el("div", { className: "sw-bar" },
@@ -45,11 +47,11 @@ function problemRow(c) {
 }
 
 // legendItem is one error type of the legend: its colour, its name and its count.
-function legendItem(label, value, colour) {
+function legendItem(label, value, colour, since) {
   const swatch = el("span", { className: "sw-swatch", attrs: { "aria-hidden": "true" } });
   swatch.style.backgroundColor = colour;
   return el("li", { dataset: { type: label } },
-    swatch, el("a", { className: "sw-legend-label", attrs: { href: historyURL("", { error_type: label }) } }, label),
+    swatch, el("a", { className: "sw-legend-label", attrs: { href: historyURL("", { error_type: label, from: since }) } }, label),
     el("span", { className: "sw-legend-value sw-num" }, fmtInt(value)));
 }
 
@@ -61,18 +63,19 @@ function legendItem(label, value, colour) {
 export function errorsSection(messages) {
   const typesChart = doughnutChart("chart-error-types", fmtInt);
 
-  function renderTypes(dist) {
+  // since is the start of the shown days: the links lead to the history of those days.
+  function renderTypes(dist, since) {
     const labels = Array.isArray(dist.labels) ? dist.labels : [];
     const data = Array.isArray(dist.data) ? dist.data : [];
     const colours = errorTypeColours(labels);
     setSeries(typesChart, labels, data, colours);
-    byId("error-types-legend").replaceChildren(...labels.map((l, i) => legendItem(l, data[i], colours[i])));
+    byId("error-types-legend").replaceChildren(...labels.map((l, i) => legendItem(l, data[i], colours[i], since)));
   }
 
-  function renderProblems(crms) {
+  function renderProblems(crms, since) {
     byId("problem-rows").replaceChildren(...(crms.length === 0
       ? [emptyRow(4, "No CRM failed in these days.")]
-      : crms.map(problemRow)));
+      : crms.map((c) => problemRow(c, since))));
   }
 
   function render(resp) {
@@ -85,8 +88,9 @@ export function errorsSection(messages) {
     } else {
       messages.keepFocus(() => list.replaceChildren(...errors.map((e) => errorItem(e, messages))));
     }
-    renderTypes(r.error_distribution || {});
-    renderProblems(r.problematic_crms || []);
+    const since = typeof r.since === "string" ? r.since : "";
+    renderTypes(r.error_distribution || {}, since);
+    renderProblems(r.problematic_crms || [], since);
     const days = isNum(r.days) ? r.days : Number(document.body.dataset.days);
     byId("analysis-hint").textContent = "last " + days + " days";
   }
