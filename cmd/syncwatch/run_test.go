@@ -318,6 +318,57 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	s.done <- nil // for the cleanup
 }
 
+// A request still running when the shutdown's grace has passed is stopped through its
+// context and answers what it can, before the store closes; the shutdown is clean.
+func TestShutdownStopsRequestsAfterTheGrace(t *testing.T) {
+	t.Parallel()
+	db := dbWithRows(t)
+	s := start(t, map[string]string{"DATABASE_URL": db.URL}, "--addr", "127.0.0.1:0", "--shutdown-grace", "500ms")
+	if status, _, _ := get(t, s.base+"api/stats/", nil); status != 200 {
+		t.Fatalf("got %d before shutdown", status)
+	}
+	lock, err := db.Conn().Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback(context.Background())
+	if _, err := lock.Exec(context.Background(), "LOCK TABLE orchestration.sync_history IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		status int
+		body   []byte
+		err    error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		resp, err := http.Get(s.base + "api/history.csv")
+		if err != nil {
+			answered <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		answered <- answer{resp.StatusCode, body, err}
+	}()
+	poll(t, "the export waits for the lock", func() bool {
+		var waiting int
+		err := db.Conn().QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
+		return err == nil && waiting > 0
+	})
+	s.cancel()
+	// The lock is never released: the export is stopped at the end of the grace.
+	a := <-answered
+	if a.err != nil || a.status != http.StatusServiceUnavailable || !bytes.Contains(a.body, []byte("shutting down")) {
+		t.Errorf("the export in flight got %d %s %v, want a 503 saying syncwatch is shutting down", a.status, a.body, a.err)
+	}
+	if err := <-s.done; err != nil {
+		t.Errorf("got %v, want a clean shutdown", err)
+	}
+	s.done <- nil // for the cleanup
+}
+
 // poll waits until cond holds, for conditions outside this process that send no signal
 // (a server's state); it gives up after 10 s.
 func poll(t *testing.T, what string, cond func() bool) {

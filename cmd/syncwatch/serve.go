@@ -34,6 +34,7 @@ type serveConfig struct {
 	overdueGrace     time.Duration
 	sources          string
 	statementTimeout time.Duration
+	shutdownGrace    time.Duration
 	logLevel         string
 
 	brokerURL      string
@@ -74,6 +75,8 @@ func (c *serveConfig) flags(fs *flag.FlagSet, e *env) {
 		"comma-separated CRM sources shown first, in order (env SYNCWATCH_SOURCES; default the ten known CRMs)")
 	fs.DurationVar(&c.statementTimeout, "statement-timeout", e.duration("SYNCWATCH_STATEMENT_TIMEOUT", 10*time.Second),
 		"server-side limit on every query (env SYNCWATCH_STATEMENT_TIMEOUT)")
+	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", e.duration("SYNCWATCH_SHUTDOWN_GRACE", 10*time.Second),
+		"how long requests in flight may finish after SIGTERM before they are stopped (env SYNCWATCH_SHUTDOWN_GRACE)")
 	fs.StringVar(&c.logLevel, "log-level", e.str("SYNCWATCH_LOG_LEVEL", "info"),
 		"debug, info, warn or error (env SYNCWATCH_LOG_LEVEL)")
 	e.secret(fs, &c.brokerURL, "celery-broker-url", "CELERY_BROKER_URL",
@@ -169,7 +172,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// Everything that runs in the background (the figures, the health checks, the demo's
 	// simulator) stops before the store closes, and after the requests in flight have
-	// been answered: a request waiting for figures gets them during the shutdown.
+	// been answered or stopped: a request waiting for figures gets them during the
+	// shutdown's grace, and a CSV export still running after it ends its file saying
+	// where it stopped.
 	store, simulate, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -275,8 +280,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	// Requests' contexts end when the shutdown's grace has passed (not at the signal):
+	// what still runs then stops, and says so, before the store closes.
+	requestsCtx, stopRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRequests()
 	srv := &http.Server{
 		Handler:           handler,
+		BaseContext:       func(net.Listener) context.Context { return requestsCtx },
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -304,14 +314,33 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down: finishing requests in flight")
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	logger.Info("shutting down: finishing requests in flight", "grace", cfg.shutdownGrace)
+	graceCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.shutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	err = srv.Shutdown(graceCtx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		if err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
+		return nil
+	}
+	// The grace has passed: the requests still running (a long CSV export, figures that
+	// wait on a locked table) are stopped through their context, and answer what they
+	// can; their connections close once they have. Shutdown is asked again to wait for
+	// that, briefly, and then closes what remains.
+	logger.Warn("shutdown: requests still running after the grace; stopping them", "grace", cfg.shutdownGrace)
+	stopRequests()
+	stopCtx, cancelStop := context.WithTimeout(context.WithoutCancel(ctx), stopWait)
+	defer cancelStop()
+	if err := srv.Shutdown(stopCtx); errors.Is(err, context.DeadlineExceeded) {
+		_ = srv.Close()
 	}
 	return nil
 }
+
+// stopWait is how long requests stopped at the end of the shutdown's grace may take to
+// answer: a query cancelled, a last line written.
+const stopWait = 5 * time.Second
 
 // checkWarehouse checks the tables once at start-up and logs one clear line: ready, or
 // what is wrong and how to fix it. Either way syncwatch serves, and says the same in its

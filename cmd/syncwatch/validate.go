@@ -31,6 +31,7 @@ func (c *serveConfig) validate() error {
 		{"--health-interval", c.healthInterval},
 		{"--health-timeout", c.healthTimeout},
 		{"--demo-interval", c.demoInterval},
+		{"--shutdown-grace", c.shutdownGrace},
 	} {
 		if d.value <= 0 {
 			return fmt.Errorf("%s: %s must be a positive duration such as 30s or 10m", d.flag, d.value)

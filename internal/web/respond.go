@@ -65,6 +65,11 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		if why, ok := syncs.Reason(err); ok {
 			msg += " (" + why + ")"
 		}
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The request's own context ended: the viewer went away (who reads nothing), or
+		// the server stopped it at the end of its shutdown's grace.
+		status, code, msg = http.StatusServiceUnavailable, "unavailable",
+			"syncwatch is shutting down; try again in a moment"
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		status, code, msg = http.StatusServiceUnavailable, "unavailable",
 			"the figures are still being computed; try again shortly"
