@@ -87,7 +87,7 @@ function marks(e) {
   if (m.slow) out.push(flag("warning", "clock", "Slow", "A run in progress has taken longer than this entity's p95 of the last 30 days."));
   if (m.empty_runs) {
     out.push(flag("warning", "bang", "Empty runs",
-      "Its last three successful runs processed 0 records; before them it processed a median of " + fmtInt(m.empty_runs_median) + "."));
+      "Its latest successful runs processed 0 records; before them it processed a median of " + fmtInt(m.empty_runs_median) + "."));
   }
   if (m.failure_streak) out.push(flag("danger", "cross", e.consecutive_failures + " failures in a row"));
   return out.length ? el("div", { className: "sw-marks" }, out) : null;
