@@ -70,16 +70,25 @@ func newBroker(cfg Config) (brokerSetup, error) {
 		return brokerSetup{
 			broker: &amqpBroker{conn: conn, mgmt: mgmt, ep: ep},
 			rabbitmq: &rabbitmqChecker{conn: conn, mgmt: mgmt, display: ep.Display,
-				secrets: secretsOf(ep.Password, mgmt), timeout: cfg.Timeout},
+				secrets: secretsOf(ep, mgmt), timeout: cfg.Timeout},
 		}, nil
 	default:
 		return brokerSetup{why: "only Redis and RabbitMQ (AMQP) brokers are supported"}, nil
 	}
 }
 
-func secretsOf(password string, mgmt *managementClient) []string {
-	if mgmt == nil {
-		return []string{password}
+// secretsOf lists the passwords masked in an AMQP broker's reasons: the ones the URLs
+// give. Not kombu's default guest when the broker URL gives none: it is no secret, and
+// masking it would turn `user "guest"` into `user "***"`. Nor a password equal to a name
+// the reasons show (the user's, the vhost's): masking it would hide the name, which
+// says the password anyway. A URL's userinfo is masked by errclass.Mask regardless.
+func secretsOf(ep amqpEndpoint, mgmt *managementClient) []string {
+	var out []string
+	if ep.HasPassword && ep.Password != ep.Username && ep.Password != ep.Vhost {
+		out = append(out, ep.Password)
 	}
-	return []string{password, mgmt.password}
+	if mgmt != nil && mgmt.hasPassword && mgmt.password != mgmt.user && mgmt.password != mgmt.vhost {
+		out = append(out, mgmt.password)
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -145,17 +146,24 @@ type amqpSession struct {
 	properties amqp.Table
 	// connectTime is how long TCP, TLS and the AMQP handshake took.
 	connectTime time.Duration
-	// timedOut is set when a check that ran out of time closed the connection: the
-	// other check sharing it then fails too, for the same reason, not for a broken
-	// connection.
+	// timedOut is set when a check that ran out of time closed the connection (expire),
+	// and only then: the other check sharing it then fails as timed out too, not as a
+	// broken connection, and get drops the session at once.
 	timedOut atomic.Bool
+}
+
+// expire is abort for a check that ran out of time; the AfterFuncs of the checks' own
+// contexts call it. Any other close (a failure, close) is a plain abort, so that the
+// reason stays the real one.
+func (s *amqpSession) expire() {
+	s.timedOut.Store(true)
+	s.abort()
 }
 
 // abort closes the network connection under the AMQP one, which ends every call
 // blocked on it at once: amqp091's calls take no context, so this is how a check that
 // runs out of time stops waiting on a broker that does not answer.
 func (s *amqpSession) abort() {
-	s.timedOut.Store(true)
 	_ = s.raw.Close()
 }
 
@@ -201,7 +209,9 @@ func (c *amqpConn) get(ctx context.Context) (*amqpSession, error) {
 		c.mu.Unlock()
 		return nil, errConnClosed
 	}
-	if c.session != nil && !c.session.conn.IsClosed() {
+	// IsClosed turns true only once amqp091's reader has seen the network connection
+	// end, a moment after expire closed it: a session that expired is closed already.
+	if c.session != nil && !c.session.conn.IsClosed() && !c.session.timedOut.Load() {
 		defer c.mu.Unlock()
 		return c.session, nil
 	}
@@ -298,12 +308,28 @@ func dialAMQP(ctx context.Context, ep amqpEndpoint) (*amqpSession, error) {
 	// A ctx that ends during the handshake ends it; once the handshake is done, the
 	// deadline the library cleared must not come back.
 	stopAbort := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
+	// ranOut says whether a failure is the budget's end rather than the broker's
+	// answer: amqp091 reports any error the server did not send after start-ok as
+	// ErrCredentials, and after connection.open as ErrVhost, an i/o timeout included,
+	// so its error alone would call a broker that stalls a wrong password.
+	ranOut := func() bool {
+		return ctx.Err() != nil || !deadline.IsZero() && !time.Now().Before(deadline)
+	}
+	timedOut := func() error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return context.DeadlineExceeded
+	}
 	conn := raw
 	if ep.TLS != nil {
 		tc := tls.Client(raw, ep.TLS.Clone())
 		if err := tc.HandshakeContext(ctx); err != nil {
 			stopAbort()
 			_ = raw.Close()
+			if ranOut() {
+				return nil, dialError{err: timedOut()}
+			}
 			return nil, dialError{tls: true, err: err}
 		}
 		conn = tc
@@ -318,8 +344,8 @@ func dialAMQP(ctx context.Context, ep amqpEndpoint) (*amqpSession, error) {
 	})
 	if !stopAbort() || err != nil {
 		_ = raw.Close()
-		if err == nil {
-			err = ctx.Err()
+		if err == nil || ranOut() {
+			return nil, dialError{err: timedOut()}
 		}
 		return nil, dialError{err: err, user: ep.Username, vhost: ep.Vhost}
 	}
@@ -335,6 +361,20 @@ type dialError struct {
 }
 
 func (e dialError) Unwrap() error { return e.err }
+
+// timedOut reports whether the dial ran out of time: no answer from the broker.
+func (e dialError) timedOut() bool {
+	return errors.Is(e.err, context.DeadlineExceeded) || isTimeout(e.err)
+}
+
+// RabbitMQ's refusals at connection.open (530 NOT_ALLOWED) that have a reason of their
+// own. The no-access one ends with the user's name: the same words followed by ": …"
+// are another refusal (a connection limit reached, the vhost down), whose reason the
+// broker's text says best.
+var (
+	vhostNotFound = regexp.MustCompile(`(?i)\bvhost .* not found\s*$`)
+	vhostNoAccess = regexp.MustCompile(`(?i)\baccess to vhost '.*' refused for user '[^']*'\s*$`)
+)
 
 func (e dialError) Error() string {
 	var aerr *amqp.Error
@@ -352,20 +392,28 @@ func (e dialError) Error() string {
 			msg += " (give the CA with ssl_ca_certs)"
 		}
 		return msg
-	case errors.Is(e.err, context.DeadlineExceeded) || isTimeout(e.err):
-		return "unreachable: handshake timed out"
+	case e.timedOut():
+		return "unreachable: timed out during the handshake"
 	case errors.As(e.err, &aerr):
-		r := strings.ToLower(aerr.Reason)
-		// RabbitMQ refuses a login with 403 ACCESS_REFUSED, and a vhost at
-		// connection.open with 530 NOT_ALLOWED ("vhost x not found", "access to vhost
-		// 'x' refused for user 'y'"); amqp091 reports a refusal without a reason as
-		// ErrCredentials or ErrVhost.
+		// amqp091 reports a socket closed without a word after start-ok as
+		// ErrCredentials (RabbitMQ closes it so on a refused login unless the client
+		// asks for a connection.close, which amqp091 does not), and after
+		// connection.open as ErrVhost. Any other error the server did not send is the
+		// client's: the other end closed or spoke something that is not AMQP.
 		switch {
-		case strings.Contains(r, "vhost") && strings.Contains(r, "not found"):
-			return fmt.Sprintf("vhost %q not found", e.vhost)
-		case errors.Is(e.err, amqp.ErrVhost) || strings.Contains(r, "vhost"):
+		case errors.Is(e.err, amqp.ErrVhost):
 			return fmt.Sprintf("user %q has no access to vhost %q", e.user, e.vhost)
-		case errors.Is(e.err, amqp.ErrCredentials) || aerr.Code == amqp.AccessRefused:
+		case errors.Is(e.err, amqp.ErrCredentials):
+			return fmt.Sprintf("authentication failed for user %q (wrong password, or no such user)", e.user)
+		case errors.Is(e.err, amqp.ErrSASL):
+			return "the server does not offer the PLAIN login mechanism"
+		case !aerr.Server:
+			return "the server closed the connection during the handshake (not an AMQP port, or TLS expected?): " + aerr.Reason
+		case vhostNotFound.MatchString(aerr.Reason):
+			return fmt.Sprintf("vhost %q not found", e.vhost)
+		case vhostNoAccess.MatchString(aerr.Reason):
+			return fmt.Sprintf("user %q has no access to vhost %q", e.user, e.vhost)
+		case aerr.Code == amqp.AccessRefused:
 			return fmt.Sprintf("authentication failed for user %q (wrong password, or no such user)", e.user)
 		}
 		return "refused: " + aerr.Reason
@@ -386,10 +434,11 @@ func amqpFailure(ctx context.Context, what, doing string, err error) error {
 func amqpSessionFailure(ctx context.Context, s *amqpSession, what, doing string, err error) error {
 	var de dialError
 	if errors.As(err, &de) {
-		if de.unreachable {
-			return fmt.Errorf("%s %s", what, de.Error())
+		// Wrapped, so that reason names a timeout as one, as for any other check.
+		if de.unreachable || de.timedOut() {
+			return fmt.Errorf("%s %w", what, de)
 		}
-		return fmt.Errorf("%s error: %s", what, de.Error())
+		return fmt.Errorf("%s error: %w", what, de)
 	}
 	if ctx.Err() != nil || (s != nil && s.timedOut.Load()) {
 		return fmt.Errorf("%s: %w", what, context.DeadlineExceeded)
@@ -401,7 +450,8 @@ func amqpSessionFailure(ctx context.Context, s *amqpSession, what, doing string,
 }
 
 // isNotFound reports whether err is the channel error of a passive declare of
-// something that does not exist. It closes the channel.
+// something that does not exist. The broker closes the channel with it, so the caller
+// needs a new one for its next call.
 func isNotFound(err error) bool {
 	var aerr *amqp.Error
 	return errors.As(err, &aerr) && aerr.Code == amqp.NotFound
@@ -427,7 +477,7 @@ const defaultReplyExpires = 10 * time.Second
 
 func (b *amqpBroker) kind() string      { return "rabbitmq" }
 func (b *amqpBroker) display() string   { return b.ep.Display }
-func (b *amqpBroker) secrets() []string { return secretsOf(b.ep.Password, b.mgmt) }
+func (b *amqpBroker) secrets() []string { return secretsOf(b.ep, b.mgmt) }
 func (b *amqpBroker) close()            { b.conn.close() }
 
 // measure looks at the broker once: the round trip of opening a channel, a broadcast
@@ -442,26 +492,34 @@ func (b *amqpBroker) measure(ctx context.Context, timeout time.Duration, known [
 		m.err = amqpFailure(ctx, "broker", "connecting", err)
 		return m
 	}
-	stop := context.AfterFunc(ctx, s.abort)
-	defer stop()
+	// Until its AMQP calls are done, the check's deadline closes the connection to cut
+	// them short (amqp091's calls take no context); once they are, it must not, or a
+	// slow management API would close the healthy connection every round.
+	stop := context.AfterFunc(ctx, s.expire)
+	replyDeadline := start.Add(time.Duration(float64(timeout) * replyShare))
+
+	// The management API, when given, says how many mailboxes listen, so the wait can
+	// end when all have answered. Its count is of no use past the reply deadline, so it
+	// gets no longer; its goroutine is joined before measure returns.
+	listeners := make(chan *int64, 1)
+	countCtx, stopCount := context.WithDeadline(ctx, replyDeadline)
+	var wg sync.WaitGroup
 	defer func() {
+		stop() // first: the AMQP work is over, whatever the management API still does
+		stopCount()
+		wg.Wait()
 		if m.err != nil && s.conn.IsClosed() {
 			b.conn.reset(s)
 		}
 	}()
-
-	// The management API, when given, says how many mailboxes listen, so the wait can
-	// end when all have answered. Its goroutine is joined before measure returns.
-	listeners := make(chan *int64, 1)
-	var wg sync.WaitGroup
 	if b.mgmt != nil {
-		wg.Go(func() { listeners <- b.mgmt.pidboxListeners(ctx) })
+		wg.Go(func() { listeners <- b.mgmt.pidboxListeners(countCtx) })
 	} else {
 		listeners <- nil
 	}
-	defer wg.Wait()
 
-	res, rtt, err := b.inspect(ctx, s, roundMethods(), nil, start.Add(time.Duration(float64(timeout)*replyShare)), listeners)
+	res, rtt, err := b.inspect(ctx, s, roundMethods(), nil, replyDeadline, listeners)
+	stopCount() // the replies are in: the count is of no use any more
 	if err != nil {
 		m.err = err
 		return m
@@ -543,6 +601,18 @@ func (b *amqpBroker) inspect(ctx context.Context, s *amqpSession, methods, desti
 	sent := time.Now()
 	b.at("published", q.Name)
 
+	if err := collectReplies(ctx, &res, tickets, sent, deadline, len(methods), deliveries, returns, listeners); err != nil {
+		return res, rtt, amqpSessionFailure(ctx, s, "broker", "collecting replies", err)
+	}
+	return res, rtt, nil
+}
+
+// collectReplies adds the replies to the broadcasts of tickets (sent at sent) to res
+// until the deadline, until every listener has answered, or until the broker returned
+// all the broadcasts unroutable (no mailbox at all). It fails with amqp.ErrClosed when
+// the consumer ends, and with ctx's error when ctx does.
+func collectReplies(ctx context.Context, res *inspectResult, tickets map[string]string, sent, deadline time.Time, broadcasts int,
+	deliveries <-chan amqp.Delivery, returns <-chan amqp.Return, listeners <-chan *int64) error {
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	returned := 0
@@ -550,7 +620,7 @@ func (b *amqpBroker) inspect(ctx context.Context, s *amqpSession, methods, desti
 		select {
 		case d, ok := <-deliveries:
 			if !ok {
-				return res, rtt, amqpSessionFailure(ctx, s, "broker", "collecting replies", amqp.ErrClosed)
+				return amqp.ErrClosed
 			}
 			ticket, _ := d.Headers["ticket"].(string)
 			results, err := decodeReplyBody(d.ContentType, d.Body)
@@ -558,21 +628,27 @@ func (b *amqpBroker) inspect(ctx context.Context, s *amqpSession, methods, desti
 				continue // not ours to understand; the worker's other replies still count
 			}
 			res.add(tickets, ticket, results, sent)
-		case <-returns:
-			if returned++; returned == len(methods) {
+		case _, ok := <-returns:
+			if !ok {
+				// amqp091 closes it when the channel shuts down: that returned nothing,
+				// and the closed deliveries will tell.
+				returns = nil
+				continue
+			}
+			if returned++; returned == broadcasts {
 				res.setListeners(0) // every broadcast came back: no mailbox is bound
 			}
 		case n := <-listeners:
-			if n != nil && returned < len(methods) {
+			if n != nil && returned < broadcasts {
 				res.setListeners(*n)
 			}
 		case <-timer.C:
-			return res, rtt, nil
+			return nil
 		case <-ctx.Done():
-			return res, rtt, amqpSessionFailure(ctx, s, "broker", "collecting replies", ctx.Err())
+			return ctx.Err()
 		}
 	}
-	return res, rtt, nil
+	return nil
 }
 
 func (b *amqpBroker) replyExpiresOrDefault() time.Duration {

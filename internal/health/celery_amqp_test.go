@@ -7,7 +7,9 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/syncwatch/syncwatch/internal/servicetest"
 	"github.com/syncwatch/syncwatch/internal/syncs"
@@ -237,13 +240,22 @@ func TestAMQPMatchesCeleryInspect(t *testing.T) {
 // broker, so it is not parallel: no other test runs meanwhile.
 func TestAMQPBrokerStoppedAndRestarted(t *testing.T) {
 	r := rabbit(t)
-	url := r.URL(r.NewVhost(t))
+	vhost := r.NewVhost(t)
+	url := r.URL(vhost)
 	startAMQPWorkers(t, servicetest.WorkerOptions{Broker: url, Name: "phoenix@syncwatch-test"})
+	// syncwatch logs in as a user of its own, whose password, unlike guest's, is not
+	// also its name: no report may contain it anywhere, not merely in a URL.
+	const watcher, password = "phoenix-watch", "Ph0enix-Pa55"
+	r.NewUser(t, watcher, password, "monitoring", vhost)
+	leaks := func(rep Report) bool {
+		out, _ := json.Marshal(rep)
+		return strings.Contains(string(out), password)
+	}
 	var logs syncBuffer
 	m, clock := newTestMonitor(t, Config{
 		Logger:                slog.New(slog.NewTextHandler(&logs, nil)),
-		BrokerURL:             url,
-		RabbitMQManagementURL: r.ManagementURL(),
+		BrokerURL:             strings.Replace(url, servicetest.RabbitMQUser+":"+servicetest.RabbitMQPassword+"@", watcher+":"+password+"@", 1),
+		RabbitMQManagementURL: r.ManagementURLFor(watcher, password),
 		RedisURL:              shared.URL(0),
 		DefaultQueue:          "dw-production",
 		Database: func(context.Context) (syncs.DatabaseHealth, error) {
@@ -256,7 +268,7 @@ func TestAMQPBrokerStoppedAndRestarted(t *testing.T) {
 
 	// A frozen broker: the connection stays open and nothing answers. No check waits
 	// past its timeout; the next check after it thaws opens a new connection.
-	r.Freeze()
+	r.Freeze(t)
 	start := time.Now()
 	rep := check(t, m, clock)
 	elapsed := time.Since(start)
@@ -269,6 +281,9 @@ func TestAMQPBrokerStoppedAndRestarted(t *testing.T) {
 	}
 	if limit := DefaultTimeout + runGrace; elapsed > limit {
 		t.Errorf("check with the broker frozen took %s, want at most %s", elapsed, limit)
+	}
+	if leaks(rep) {
+		t.Errorf("the report with the broker frozen contains the password: %+v", rep)
 	}
 	if c, card := rep.Celery, rep.RabbitMQ; c.Status != StatusUnhealthy || !strings.Contains(c.Error, "timed out after 2s") ||
 		card.Status != StatusUnhealthy || !strings.Contains(card.Error, "timed out after 2s") {
@@ -302,8 +317,8 @@ func TestAMQPBrokerStoppedAndRestarted(t *testing.T) {
 	if rep.Redis.Status != StatusHealthy || rep.Database.Status != StatusHealthy {
 		t.Errorf("other sections: got redis %q, database %q; want healthy", rep.Redis.Status, rep.Database.Status)
 	}
-	if out, _ := json.Marshal(rep); strings.Contains(string(out), ":"+servicetest.RabbitMQPassword+"@") {
-		t.Errorf("the report contains the password: %s", out)
+	if leaks(rep) {
+		t.Errorf("the report with the broker stopped contains the password: %+v", rep)
 	}
 	if got := logs.String(); !strings.Contains(got, "component=celery status=unhealthy") || !strings.Contains(got, "component=rabbitmq status=unhealthy") {
 		t.Errorf("logs: got %q, want celery's and rabbitmq's change to unhealthy", got)
@@ -359,11 +374,15 @@ func TestAMQPConnectionFailuresSayWhy(t *testing.T) {
 			m, clock := newTestMonitor(t, Config{BrokerURL: tt.url, Timeout: timeout})
 			check(t, m, clock)
 			conn := m.broker.(*amqpBroker).conn
-			deadline := time.Now().Add(15 * time.Second)
-			for dialing := true; dialing && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-				conn.mu.Lock()
-				dialing = conn.dialing != nil
-				conn.mu.Unlock()
+			conn.mu.Lock()
+			dialing := conn.dialing
+			conn.mu.Unlock()
+			if dialing != nil {
+				select {
+				case <-dialing:
+				case <-time.After(15 * time.Second):
+					t.Fatal("the first check's dial has not ended after 15s")
+				}
 			}
 			rep := check(t, m, clock)
 			c := rep.Celery
@@ -502,17 +521,102 @@ func TestAMQPConnectionIsReusedAndRebuilt(t *testing.T) {
 		t.Errorf("after four checks: got connection %p, want the first, %p, still", session(), first)
 	}
 
+	closed := first.conn.NotifyClose(make(chan *amqp.Error, 1))
 	if _, err := r.Ctl(context.Background(), "close_all_connections", "-p", vhost, "syncwatch test"); err != nil {
 		t.Fatal(err)
 	}
 	// The library learns of the close from the broker; until then the old one looks open.
-	deadline := time.Now().Add(10 * time.Second)
-	for !first.conn.IsClosed() && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the broker closed the connection, and amqp091 has not noticed after 10s")
 	}
 	rep := check(t, m, clock)
 	if rep.RabbitMQ.Status != StatusHealthy || session() == nil || session() == first {
 		t.Errorf("after the broker closed the connection: got %q %q on connection %p, want healthy on a new one (not %p)",
 			rep.RabbitMQ.Status, rep.RabbitMQ.Error, session(), first)
+	}
+}
+
+// TestAMQPHungManagementAPIKeepsTheConnection: a management API that never answers
+// costs the card a warning, and nothing else: neither check closes the healthy AMQP
+// connection when its deadline strikes while it waits on HTTP, so the next round
+// reuses it.
+func TestAMQPHungManagementAPIKeepsTheConnection(t *testing.T) {
+	t.Parallel()
+	r := rabbit(t)
+	vhost := r.NewVhost(t)
+	// celery.pidbox with no mailbox bound: the broadcast comes back at once, and the
+	// celery check waits on nothing but the management API's count.
+	r.Management(t, http.MethodPut, "/api/exchanges/"+url.PathEscape(vhost)+"/"+broadcastExchange,
+		[]byte(`{"type": "fanout", "durable": false, "auto_delete": false}`))
+	release := make(chan struct{})
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		select {
+		case <-release:
+		case <-req.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); hung.Close() })
+	const timeout = time.Second
+	m, clock := newTestMonitor(t, Config{BrokerURL: r.URL(vhost), RabbitMQManagementURL: "http://" + hung.Listener.Addr().String() + "/", Timeout: timeout})
+	conn := m.broker.(*amqpBroker).conn
+	session := func() *amqpSession {
+		conn.mu.Lock()
+		defer conn.mu.Unlock()
+		return conn.session
+	}
+
+	rep := check(t, m, clock)
+	first := session()
+	if first == nil {
+		t.Fatalf("no connection after the first check: celery %q %q, rabbitmq %q %q", rep.Celery.Status, rep.Celery.Error, rep.RabbitMQ.Status, rep.RabbitMQ.Error)
+	}
+	// The management API's timeout, named as one; no slow warning, since the broker
+	// itself answered at once.
+	if card := rep.RabbitMQ; card.Status != StatusDegraded || !slices.Equal(card.Warnings, []string{"management API: timed out after 1s"}) || card.Version == "" {
+		t.Errorf("rabbitmq card: got %q %q %q version %q; want degraded, only [management API: timed out after 1s], a version",
+			card.Status, card.Error, card.Warnings, card.Version)
+	}
+	if c := rep.Celery; c.Status != StatusUnhealthy || c.Error != "no worker answered the ping (0 listening on the broker)" {
+		t.Errorf("celery: got %q %q, want unhealthy, no worker answered the ping (0 listening on the broker)", c.Status, c.Error)
+	}
+	check(t, m, clock)
+	if got := session(); got != first || first.timedOut.Load() {
+		t.Errorf("after a second check: connection %p (expired %v), want the first, %p, still open", got, first.timedOut.Load(), first)
+	}
+}
+
+// TestAMQPExpiredSessionIsDroppedAtOnce: a connection a check's deadline closed is not
+// handed to the next check, although amqp091 still calls it open for a moment.
+func TestAMQPExpiredSessionIsDroppedAtOnce(t *testing.T) {
+	t.Parallel()
+	r := rabbit(t)
+	ep, err := parseAMQPURL(r.URL(r.NewVhost(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newAMQPConn(ep, time.Second)
+	defer c.close()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	live, err := c.get(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.abort()
+	// A session whose network connection is a stand-in: closing it leaves amqp091's
+	// connection open, so IsClosed stays false for as long as the test needs, as it does
+	// for a moment after a real expire.
+	raw, peer := net.Pipe()
+	defer peer.Close()
+	stale := &amqpSession{conn: live.conn, raw: raw}
+	c.mu.Lock()
+	c.session = stale
+	c.mu.Unlock()
+	stale.expire()
+	got, err := c.get(ctx)
+	if err != nil || got == stale || got == nil {
+		t.Errorf("after an expiry: got %p, %v; want a new connection, not the expired %p", got, err, stale)
 	}
 }

@@ -72,9 +72,12 @@
 // RabbitMQ what the redis section is to a Redis broker): the round trip of opening a
 // channel on the shared connection, the connection's connect time (TCP, TLS and AMQP
 // handshake), and the server's version, cluster_name and platform from the handshake.
-// A connection that fails is unhealthy, with the reason: unreachable (refused, or no
-// answer), authentication failed for user "x" (never the password), vhost "x" not
-// found, user "x" has no access to vhost "y", or the TLS handshake's error. RabbitMQ
+// A connection that fails is unhealthy, with the reason: unreachable (refused, no
+// answer, or timed out during the handshake), authentication failed for user "x" (never
+// the password), vhost "x" not found, user "x" has no access to vhost "y", refused with
+// the broker's own reason for any other refusal (a connection limit reached, a vhost
+// down), the server closed the connection during the handshake (not an AMQP port, or
+// TLS expected?), or the TLS handshake's error. RabbitMQ
 // answers a refused login only after about two seconds, the default timeout: the dial
 // goes on in the background (up to 10 s), and a check that runs out of time reports the
 // previous attempt's reason, so from the second check on the reason is the real one.
@@ -84,8 +87,11 @@
 // messages_unacknowledged (the vhost's queues), connections, memory_used_mb,
 // memory_limit_mb (the high watermark) and the memory and disk alarms; an alarm, or
 // memory above 90% of the watermark, is degraded, and so is a management API that fails
-// or refuses the user (the broker itself answered). These figures are RabbitMQ's
-// statistics, a few seconds old. Without the URL they are null and management is absent.
+// or refuses the user (the broker itself answered), or answers in over half the
+// timeout; the slow warning of the broker itself times the AMQP round trip alone. A
+// management API that hangs costs the card that warning and nothing else: the AMQP
+// connection is kept. These figures are RabbitMQ's statistics, a few seconds old.
+// Without the URL they are null and management is absent.
 //
 // Celery (CELERY_BROKER_URL; another broker, such as SQS or Sentinel, is
 // not_configured, "only Redis and RabbitMQ (AMQP) brokers are supported"; broker_type
@@ -136,7 +142,10 @@
 // together, with the age of the oldest in oldest_reserved_seconds; on RabbitMQ it is
 // what the answering workers hold unacknowledged (their reserved tasks, and active ones
 // not acknowledged yet), null when a worker answered only in part, and
-// oldest_reserved_seconds is null. Tasks executing with early acks are in neither.
+// oldest_reserved_seconds is null. Tasks executing with early acks are in neither, nor,
+// on RabbitMQ, are tasks with an ETA or countdown that a worker holds unacknowledged
+// until their time (Celery's `inspect scheduled`, which the round does not ask): the
+// management API's messages_unacknowledged counts them.
 //
 // Endpoints (optional; none by default): a GET of the URL, redirects not followed;
 // any status other than the expected one (200 by default) is unhealthy. Reports show the

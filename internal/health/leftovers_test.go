@@ -58,9 +58,23 @@ func amqpHelper(stage string) int {
 	return 2
 }
 
+// helperProcess is a child process started by startHelper.
+type helperProcess struct {
+	cmd *exec.Cmd
+	// exited is closed once the process has exited and been waited for: Wait is the
+	// only thing that tells, and it runs in a goroutine of its own from the start.
+	exited chan struct{}
+}
+
+// kill ends the child and waits until it has exited.
+func (h *helperProcess) kill() {
+	_ = h.cmd.Process.Kill()
+	<-h.exited
+}
+
 // startHelper runs the child process until stage, and returns it with the reply
 // queue's name.
-func startHelper(t *testing.T, brokerURL, stage string, expires time.Duration) (*exec.Cmd, string) {
+func startHelper(t *testing.T, brokerURL, stage string, expires time.Duration) (*helperProcess, string) {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -77,12 +91,18 @@ func startHelper(t *testing.T, brokerURL, stage string, expires time.Duration) (
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("the child process did not reach %s: %v", stage, err)
+	h := &helperProcess{cmd: cmd, exited: make(chan struct{})}
+	// The line is read before Wait may run: Wait closes the pipe.
+	line, readErr := bufio.NewReader(out).ReadString('\n')
+	go func() {
+		defer close(h.exited)
+		_ = cmd.Wait()
+	}()
+	t.Cleanup(h.kill)
+	if readErr != nil {
+		t.Fatalf("the child process did not reach %s: %v", stage, readErr)
 	}
-	return cmd, strings.TrimSpace(line)
+	return h, strings.TrimSpace(line)
 }
 
 // topology is what a vhost holds: its queues (with their arguments), exchanges and
@@ -181,8 +201,7 @@ func TestAMQPReplyQueueGoesWithItsOwner(t *testing.T) {
 		if !slices.Contains(found, wantQueue) || len(found) != 3 { // the queue, its binding, and the default exchange's
 			t.Fatalf("while the broadcast waits: got %q, want %q and its bindings", found, wantQueue)
 		}
-		_ = child.Process.Kill()
-		_ = child.Wait()
+		child.kill()
 		waitUntilGone(t, r, vhost, queue, 10*time.Second)
 	})
 
@@ -194,8 +213,10 @@ func TestAMQPReplyQueueGoesWithItsOwner(t *testing.T) {
 		}
 		waitUntilGone(t, r, vhost, queue, expires+10*time.Second)
 		// The connection was alive all along: x-expires removed the queue, not its end.
-		if child.ProcessState != nil {
-			t.Fatalf("the child exited: %v", child.ProcessState)
+		select {
+		case <-child.exited:
+			t.Fatalf("the child exited: %v", child.cmd.ProcessState)
+		default:
 		}
 		// rabbitmqctl, not the management API, which lists an idle connection only once
 		// it has statistics.

@@ -6,21 +6,11 @@ package health
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -343,7 +333,7 @@ func TestRedisSection(t *testing.T) {
 // with ssl_ca_certs, refused without, accepted with ssl_cert_reqs=none.
 func TestRedisOverTLS(t *testing.T) {
 	t.Parallel()
-	files := writeTestCertificates(t)
+	files := servicetest.NewTLSFiles(t)
 	srv := servicetest.NewRedis(t, servicetest.RedisOptions{TLS: files})
 	base := "rediss://" + srv.Addr() + "/0"
 	tests := []struct {
@@ -360,61 +350,6 @@ func TestRedisOverTLS(t *testing.T) {
 			t.Errorf("%s: got %q %q, want %q", tt.url, rep.Status, rep.Error, tt.status)
 		}
 	}
-}
-
-// writeTestCertificates makes a CA and a server certificate for 127.0.0.1.
-func writeTestCertificates(t *testing.T) *servicetest.TLSFiles {
-	t.Helper()
-	files, err := writeCertificates(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
-}
-
-// writeCertificates writes a CA and a server certificate for 127.0.0.1 into dir.
-func writeCertificates(dir string) (*servicetest.TLSFiles, error) {
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "syncwatch test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return nil, err
-	}
-	caCert, _ := x509.ParseCertificate(caDER)
-	srvKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	srvTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)
-	if err != nil {
-		return nil, err
-	}
-	keyDER, _ := x509.MarshalECPrivateKey(srvKey)
-	files := &servicetest.TLSFiles{
-		CA:   filepath.Join(dir, "ca.pem"),
-		Cert: filepath.Join(dir, "server.pem"),
-		Key:  filepath.Join(dir, "server.key"),
-	}
-	for _, f := range []struct {
-		path, typ string
-		der       []byte
-	}{{files.CA, "CERTIFICATE", caDER}, {files.Cert, "CERTIFICATE", srvDER}, {files.Key, "EC PRIVATE KEY", keyDER}} {
-		// Readable by the owner only; RabbitMQ runs as the tests' user.
-		if err := os.WriteFile(f.path, pem.EncodeToMemory(&pem.Block{Type: f.typ, Bytes: f.der}), 0o600); err != nil {
-			return nil, err
-		}
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(caCert)
-	files.Client = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
-	return files, nil
 }
 
 func TestEndpointsSection(t *testing.T) {

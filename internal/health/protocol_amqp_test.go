@@ -6,20 +6,26 @@ package health
 // task running and three reserved), as RabbitMQ delivered them.
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/syncwatch/syncwatch/internal/servicetest"
 )
 
 // wireMessage is an AMQP message as the fixtures record it.
@@ -243,12 +249,256 @@ func TestDialErrorSaysWhy(t *testing.T) {
 		{dialError{err: amqp.ErrVhost, user: "celery", vhost: "dw"}, `user "celery" has no access to vhost "dw"`},
 		{dialError{tls: true, err: tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}}, "the port does not speak TLS"},
 		{dialError{tls: true, err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}, "give the CA with ssl_ca_certs"},
-		{dialError{err: errTimeout{}}, "unreachable: handshake timed out"},
+		{dialError{err: errTimeout{}}, "unreachable: timed out during the handshake"},
+		{dialError{err: context.DeadlineExceeded}, "unreachable: timed out during the handshake"},
+		// Refusals at connection.open that are not about access: the broker's own words.
+		{dialError{err: &amqp.Error{Code: amqp.NotAllowed, Reason: "NOT_ALLOWED - access to vhost 'dw' refused for user 'celery': connection limit (10) is reached", Server: true}, user: "celery", vhost: "dw"},
+			"refused: NOT_ALLOWED - access to vhost 'dw' refused for user 'celery': connection limit (10) is reached"},
+		{dialError{err: &amqp.Error{Code: amqp.NotAllowed, Reason: "NOT_ALLOWED - vhost dw is down", Server: true}, user: "celery", vhost: "dw"},
+			"refused: NOT_ALLOWED - vhost dw is down"},
+		{dialError{err: &amqp.Error{Code: amqp.NotAllowed, Reason: "NOT_ALLOWED - connection refused: user 'celery' reached the limit of 10 connections", Server: true}, user: "celery", vhost: "dw"},
+			"refused: NOT_ALLOWED - connection refused: user 'celery' reached the limit of 10 connections"},
+		// Errors of the client's own, which the server never said: not a refusal.
+		{dialError{err: &amqp.Error{Code: amqp.FrameError, Reason: "EOF"}, user: "celery", vhost: "dw"},
+			"the server closed the connection during the handshake (not an AMQP port, or TLS expected?)"},
+		{dialError{err: &amqp.Error{Code: amqp.FrameError, Reason: "frame could not be parsed"}, user: "celery", vhost: "dw"},
+			"the server closed the connection during the handshake (not an AMQP port, or TLS expected?)"},
 	}
 	for _, tt := range tests {
 		if got := tt.err.Error(); !strings.Contains(got, tt.want) {
 			t.Errorf("%v: got %q, want it to say %q", tt.err.err, got, tt.want)
 		}
+	}
+
+	// Real dials to servers that misbehave in the handshake. amqp091 reports any error
+	// the server did not send after start-ok as a wrong password: a server that stalls
+	// there must read as timed out, not as a refusal.
+	tlsFiles := servicetest.NewTLSFiles(t)
+	cert, err := tls.LoadX509KeyPair(tlsFiles.Cert, tlsFiles.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dials := []struct {
+		name  string
+		serve func(net.Conn)
+		want  string
+	}{
+		{"stalls after connection.start", func(c net.Conn) {
+			if _, err := io.ReadFull(c, make([]byte, 8)); err != nil { // the protocol header
+				return
+			}
+			_, _ = c.Write(connectionStartFrame())
+			_, _ = io.Copy(io.Discard, c)
+		}, "unreachable: timed out during the handshake"},
+		{"stalls before connection.start", func(c net.Conn) { _, _ = io.Copy(io.Discard, c) }, "unreachable: timed out during the handshake"},
+		{"closes after the protocol header", func(c net.Conn) { _, _ = io.ReadFull(c, make([]byte, 8)) }, "the server closed the connection during the handshake (not an AMQP port, or TLS expected?)"},
+		{"speaks TLS", func(c net.Conn) {
+			_ = tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}}).Handshake()
+		}, "the server closed the connection during the handshake (not an AMQP port, or TLS expected?)"},
+	}
+	for _, tt := range dials {
+		ep, err := parseAMQPURL("amqp://celery:S3cret-pw@" + fakePeer(t, tt.serve) + "/dw")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		s, err := dialAMQP(ctx, ep)
+		cancel()
+		if err == nil {
+			s.abort()
+			t.Errorf("%s: the dial succeeded", tt.name)
+			continue
+		}
+		if got := err.Error(); !strings.Contains(got, tt.want) {
+			t.Errorf("%s: got %q, want it to say %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// connectionStartFrame is the server's first frame, connection.start, as RabbitMQ sends
+// it but with no properties: AMQP 0-9-1, PLAIN login, en_US.
+func connectionStartFrame() []byte {
+	var payload []byte
+	payload = binary.BigEndian.AppendUint16(payload, 10) // class connection
+	payload = binary.BigEndian.AppendUint16(payload, 10) // method start
+	payload = append(payload, 0, 9)                      // version 0-9
+	payload = binary.BigEndian.AppendUint32(payload, 0)  // server properties: an empty table
+	for _, long := range []string{"PLAIN", "en_US"} {    // mechanisms, locales
+		payload = binary.BigEndian.AppendUint32(payload, uint32(len(long)))
+		payload = append(payload, long...)
+	}
+	frame := []byte{1, 0, 0} // a method frame, on channel 0
+	frame = binary.BigEndian.AppendUint32(frame, uint32(len(payload)))
+	frame = append(frame, payload...)
+	return append(frame, 0xCE) // frame end
+}
+
+// fakePeer listens on a free port and runs serve on each connection accepted, closing
+// it when serve returns; the test's end closes everything and waits for it.
+func fakePeer(t *testing.T, serve func(net.Conn)) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Go(func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Go(func() {
+				defer c.Close()
+				serve(c)
+			})
+		}
+	})
+	t.Cleanup(func() {
+		_ = l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close() // ends a serve that waits on its peer
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return l.Addr().String()
+}
+
+// TestAMQPFailureKeepsTimeouts: a dial that timed out is a timeout in the report too,
+// as any other check's (the dialError is wrapped, not quoted), and unreachable.
+func TestAMQPFailureKeepsTimeouts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{dialError{err: context.DeadlineExceeded}, "broker unreachable: timed out after 2s"},
+		{dialError{unreachable: true, err: &net.OpError{Op: "dial", Net: "tcp", Err: errTimeout{}}}, "broker unreachable: timed out after 2s"},
+		{dialError{unreachable: true, err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}},
+			"broker unreachable: dial tcp: connect: connection refused"},
+		{dialError{err: amqp.ErrCredentials, user: "celery", vhost: "dw"}, `broker error: authentication failed for user "celery"`},
+	}
+	for _, tt := range tests {
+		if got := reason(amqpFailure(ctx, "broker", "connecting", tt.err), 2*time.Second); !strings.Contains(got, tt.want) {
+			t.Errorf("%v: got %q, want it to say %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+// TestAMQPOnlyAnExpiryIsATimeout: a connection closed after a real failure (reset, get
+// dropping a closed one, close) says the connection closed; only one a check's deadline
+// closed says timed out.
+func TestAMQPOnlyAnExpiryIsATimeout(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		close func(*amqpSession)
+		want  string
+	}{
+		{"aborted after a failure", (*amqpSession).abort, "rabbitmq unreachable: the connection closed during opening a channel"},
+		{"expired", (*amqpSession).expire, "rabbitmq: timed out after 2s"},
+	} {
+		raw, peer := net.Pipe()
+		s := &amqpSession{raw: raw}
+		tt.close(s)
+		_ = peer.Close()
+		got := reason(amqpSessionFailure(context.Background(), s, "rabbitmq", "opening a channel", amqp.ErrClosed), 2*time.Second)
+		if got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestCollectRepliesAfterTheChannelShutDown: amqp091 closes the returns channel when the
+// channel shuts down; a closed one is no broadcast come back, and no proof that no
+// worker listens.
+func TestCollectRepliesAfterTheChannelShutDown(t *testing.T) {
+	t.Parallel()
+	methods := []string{"ping", "stats"}
+	noCount := func() <-chan *int64 {
+		c := make(chan *int64, 1)
+		c <- nil
+		return c
+	}
+
+	closed := make(chan amqp.Return)
+	close(closed)
+	res := newInspectResult(methods)
+	err := collectReplies(context.Background(), &res, map[string]string{}, time.Now(), time.Now().Add(100*time.Millisecond),
+		len(methods), make(chan amqp.Delivery), closed, noCount())
+	if err != nil || res.listeners != nil {
+		t.Errorf("returns closed: got %v, listeners %v; want the deadline, listeners unknown", err, res.listeners)
+	}
+
+	// Every broadcast really returned: no mailbox, said at once.
+	returned := make(chan amqp.Return, len(methods))
+	for range methods {
+		returned <- amqp.Return{ReplyCode: amqp.NoRoute}
+	}
+	res = newInspectResult(methods)
+	err = collectReplies(context.Background(), &res, map[string]string{}, time.Now(), time.Now().Add(time.Minute),
+		len(methods), make(chan amqp.Delivery), returned, noCount())
+	if err != nil || res.listeners["ping"] != 0 || !res.allAnswered() {
+		t.Errorf("all returned: got %v, listeners %v; want 0 listening", err, res.listeners)
+	}
+
+	// The consumer ended: the connection or channel closed.
+	deliveries := make(chan amqp.Delivery)
+	close(deliveries)
+	res = newInspectResult(methods)
+	err = collectReplies(context.Background(), &res, map[string]string{}, time.Now(), time.Now().Add(time.Minute),
+		len(methods), deliveries, closed, noCount())
+	if !errors.Is(err, amqp.ErrClosed) {
+		t.Errorf("deliveries closed: got %v, want amqp.ErrClosed", err)
+	}
+}
+
+// TestAMQPSecretsKeepNames: the passwords masked are the ones the URLs give; kombu's
+// default guest, and a password equal to the user's or the vhost's name, leave those
+// names readable; any other password is masked wherever it appears.
+func TestAMQPSecretsKeepNames(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, broker, mgmt string
+		err                error
+		want               string
+	}{
+		{"no password: kombu's default guest", "amqp://127.0.0.1/dw", "",
+			dialError{err: amqp.ErrCredentials, user: "guest", vhost: "dw"}, `authentication failed for user "guest"`},
+		{"only a user: the default password", "amqp://guest@127.0.0.1/dw", "",
+			dialError{err: amqp.ErrCredentials, user: "guest", vhost: "dw"}, `authentication failed for user "guest"`},
+		{"the password is the user name", "amqp://celery:celery@127.0.0.1/dw", "",
+			dialError{err: amqp.ErrCredentials, user: "celery", vhost: "dw"}, `authentication failed for user "celery"`},
+		{"the password is the vhost", "amqp://celery:warehouse@127.0.0.1/warehouse", "",
+			dialError{err: amqp.ErrVhost, user: "celery", vhost: "warehouse"}, `user "celery" has no access to vhost "warehouse"`},
+		{"a password of its own, quoted bare", "amqp://celery:S3cret-pw@127.0.0.1/dw", "",
+			errors.New("login celery/S3cret-pw refused"), "login celery/*** refused"},
+		{"a URL's userinfo, even with the password equal to the user", "amqp://celery:celery@127.0.0.1/dw", "",
+			errors.New("dial amqp://celery:celery@127.0.0.1/dw: refused"), "dial amqp://celery:***@127.0.0.1/dw: refused"},
+		{"the management API with the broker's default credentials", "amqp://127.0.0.1/dw", "http://127.0.0.1:15672/",
+			errors.New(`management API: user "guest" was refused: Login failed`), `user "guest" was refused`},
+		{"the management API's own password, quoted bare", "amqp://127.0.0.1/dw", "http://watcher:Mgmt-S3cret@127.0.0.1:15672/",
+			errors.New("watcher/Mgmt-S3cret refused"), "watcher/*** refused"},
+	}
+	for _, tt := range tests {
+		setup, err := newBroker(Config{BrokerURL: tt.broker, RabbitMQManagementURL: tt.mgmt, Timeout: time.Second})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		for who, secrets := range map[string][]string{"celery": setup.broker.secrets(), "rabbitmq": setup.rabbitmq.secrets} {
+			if got := reason(tt.err, time.Second, secrets...); !strings.Contains(got, tt.want) {
+				t.Errorf("%s, %s: got %q, want it to say %q", tt.name, who, got, tt.want)
+			}
+		}
+		setup.broker.close()
 	}
 }
 

@@ -78,11 +78,14 @@ func (c *rabbitmqChecker) check(ctx context.Context) RabbitMQReport {
 		rep.Status, rep.Error = StatusUnhealthy, reason(amqpFailure(ctx, "rabbitmq", "connecting", err), c.timeout, c.secrets...)
 		return rep
 	}
-	stop := context.AfterFunc(ctx, s.abort)
-	defer stop()
+	// Until its AMQP calls are done, the check's deadline closes the connection to cut
+	// them short (amqp091's calls take no context); once they are, it must not, or a
+	// slow management API would close the healthy connection every round.
+	stop := context.AfterFunc(ctx, s.expire)
 	start := time.Now()
 	ch, err := s.conn.Channel()
 	if err != nil {
+		stop()
 		if s.conn.IsClosed() {
 			c.conn.reset(s)
 		}
@@ -91,15 +94,29 @@ func (c *rabbitmqChecker) check(ctx context.Context) RabbitMQReport {
 	}
 	rtt := time.Since(start)
 	_ = ch.Close()
+	// The slow warning is about the broker: the management API's calls below are timed
+	// on their own.
+	elapsed := time.Since(start)
+	if !stop() {
+		// The deadline struck during the close and closed the connection.
+		rep.Status, rep.Error = StatusUnhealthy, reason(amqpSessionFailure(ctx, s, "rabbitmq", "closing a channel", ctx.Err()), c.timeout, c.secrets...)
+		return rep
+	}
 	rep.ResponseTimeMS = ptr(millis(rtt))
 	rep.ConnectTimeMS = ptr(millis(s.connectTime))
 	rep.Version = tableString(s.properties, "version")
 	rep.ClusterName = tableString(s.properties, "cluster_name")
 	rep.Platform = tableString(s.properties, "platform")
+	if elapsed > c.timeout/2 {
+		rep.Warnings = append(rep.Warnings, slowWarning("rabbitmq", elapsed, c.timeout))
+	}
 
 	if c.mgmt != nil {
+		mgmtStart := time.Now()
 		if err := c.mgmt.figures(ctx, &rep); err != nil {
-			rep.Warnings = append(rep.Warnings, shortText(err.Error(), c.secrets...))
+			rep.Warnings = append(rep.Warnings, reason(err, c.timeout, c.secrets...))
+		} else if took := time.Since(mgmtStart); took > c.timeout/2 {
+			rep.Warnings = append(rep.Warnings, slowWarning("the management API", took, c.timeout))
 		}
 	}
 	if rep.MemoryAlarm != nil && *rep.MemoryAlarm {
@@ -109,9 +126,6 @@ func (c *rabbitmqChecker) check(ctx context.Context) RabbitMQReport {
 	}
 	if rep.DiskAlarm != nil && *rep.DiskAlarm {
 		rep.Warnings = append(rep.Warnings, "disk alarm: RabbitMQ blocks every publisher, so no task can be sent")
-	}
-	if elapsed := time.Since(start); elapsed > c.timeout/2 {
-		rep.Warnings = append(rep.Warnings, slowWarning("rabbitmq", elapsed, c.timeout))
 	}
 	rep.Status = StatusHealthy
 	if len(rep.Warnings) > 0 {
@@ -131,9 +145,11 @@ type managementClient struct {
 	base     *url.URL // scheme, host and path prefix, without credentials
 	user     string
 	password string
-	vhost    string
-	display  string
-	client   *http.Client
+	// hasPassword is whether a URL gave the password (else it is kombu's default).
+	hasPassword bool
+	vhost       string
+	display     string
+	client      *http.Client
 }
 
 // newManagementClient reads --rabbitmq-management-url: http(s)://user:password@host:port/
@@ -151,10 +167,10 @@ func newManagementClient(raw string, broker amqpEndpoint) (*managementClient, er
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 		return nil, errors.New("rabbitmq management url: want http://user:password@host:15672/")
 	}
-	c := &managementClient{user: broker.Username, password: broker.Password, vhost: broker.Vhost}
+	c := &managementClient{user: broker.Username, password: broker.Password, hasPassword: broker.HasPassword, vhost: broker.Vhost}
 	if u.User != nil {
 		c.user = u.User.Username()
-		c.password, _ = u.User.Password()
+		c.password, c.hasPassword = u.User.Password()
 	}
 	c.base = &url.URL{Scheme: u.Scheme, Host: u.Host, Path: strings.TrimSuffix(u.Path, "/")}
 	c.display = c.base.String() + "/"

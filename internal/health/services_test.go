@@ -81,7 +81,7 @@ func rabbit(t *testing.T) *servicetest.RabbitMQ {
 		if rabbitDir, rabbitErr = os.MkdirTemp("", "health-rabbitmq-"); rabbitErr != nil {
 			return
 		}
-		if rabbitTLS, rabbitErr = writeCertificates(rabbitDir); rabbitErr != nil {
+		if rabbitTLS, rabbitErr = servicetest.WriteTLSFiles(rabbitDir); rabbitErr != nil {
 			return
 		}
 		rabbitNode, rabbitErr = servicetest.StartRabbitMQServer(rabbitDir, servicetest.RabbitMQOptions{TLS: rabbitTLS})

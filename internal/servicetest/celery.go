@@ -178,13 +178,27 @@ func SendTasks(t testing.TB, brokerURL, transportOptions string, specs ...string
 // replies, as the CLI does.
 func Inspect(t testing.TB, brokerURL, transportOptions, method string, timeout time.Duration) map[string]json.RawMessage {
 	t.Helper()
-	cmd := exec.Command(CeleryPython, "-B", "-m", "celery", "-A", "tasks", "inspect", method,
+	// The CLI waits timeout for replies, and Python and kombu take a few seconds to start
+	// on a busy machine: past that, it hangs, and must not hang the test with it.
+	ctx, cancel := context.WithTimeout(context.Background(), timeout+30*time.Second)
+	defer cancel()
+	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if deadline, ok := d.Deadline(); ok {
+			ctx, cancel = context.WithDeadline(ctx, deadline)
+			defer cancel()
+		}
+	}
+	cmd := exec.CommandContext(ctx, CeleryPython, "-B", "-m", "celery", "-A", "tasks", "inspect", method,
 		"--json", "--timeout", strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64))
+	cmd.WaitDelay = time.Second // a child holding its output open does not hold Output
 	cmd.Dir = celeryApp(t)
 	cmd.Env = celeryEnv(t, brokerURL, transportOptions)
 	out, err := cmd.Output()
 	// The CLI exits 69 when no node answers; its answer is then empty.
 	var exit *exec.ExitError
+	if ctx.Err() != nil {
+		t.Fatalf("celery inspect %s did not finish in time: %v\n%s", method, ctx.Err(), out)
+	}
 	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 69) {
 		t.Fatalf("celery inspect %s: %v\n%s", method, err, out)
 	}

@@ -274,25 +274,34 @@ func (r *RabbitMQ) Stop() {
 // Freeze stops the node's processes (SIGSTOP) without closing anything: its connections
 // stay open and answer nothing, as a hung broker's do, until Thaw. It returns once
 // every process of the node is stopped: the signal is delivered asynchronously, and a
-// node still running for a moment would answer the next request.
-func (r *RabbitMQ) Freeze() {
+// node still running for a moment would answer the next request. If that takes over
+// 10 s, it lets the node run again and fails the test, which would otherwise go on
+// against a node that still answers.
+func (r *RabbitMQ) Freeze(t testing.TB) {
+	t.Helper()
 	r.signal(syscall.SIGSTOP)
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.server == nil {
-		return
+	group := 0
+	if r.server != nil {
+		group = r.server.Process.Pid
 	}
-	group := r.server.Process.Pid
+	r.mu.Unlock()
+	if group == 0 {
+		t.Fatal("freeze: the node is not running")
+	}
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		if groupStopped(group) {
 			return
 		}
 	}
+	r.Thaw()
+	t.Fatal("freeze: the node's processes were not all stopped within 10s")
 }
 
-// groupStopped reports whether every process of the process group is stopped, as
+// groupStopped reports whether no process of the process group runs any more, as
 // /proc/<pid>/stat says: its state (the field after the command's closing
-// parenthesis) is T, and its fifth field is the group.
+// parenthesis; its fifth field is the group) is stopped (T, t), a zombie (Z) or dead
+// (X). A process that exited while the group was stopping is no longer running either.
 func groupStopped(group int) bool {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
@@ -314,7 +323,9 @@ func groupStopped(group int) bool {
 		if len(fields) < 3 || fields[2] != strconv.Itoa(group) {
 			continue
 		}
-		if fields[0] != "T" && fields[0] != "t" {
+		switch fields[0] {
+		case "T", "t", "Z", "X":
+		default:
 			return false
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
@@ -21,10 +22,20 @@ import (
 // the authority alone.
 func NewTLSFiles(t testing.TB) *TLSFiles {
 	t.Helper()
-	dir := t.TempDir()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	files, err := WriteTLSFiles(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
+	}
+	return files
+}
+
+// WriteTLSFiles is NewTLSFiles into dir, for a server that outlives one test (a
+// package's shared node, started once): ca.pem, server.pem and server.key, readable by
+// their owner only (the servers run as the tests' user).
+func WriteTLSFiles(dir string) (*TLSFiles, error) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("test certificates: %w", err)
 	}
 	caTmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "syncwatch test CA"},
@@ -33,15 +44,15 @@ func NewTLSFiles(t testing.TB) *TLSFiles {
 	}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
 	if err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("test certificates: the CA: %w", err)
 	}
 	caCert, err := x509.ParseCertificate(caDER)
 	if err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("test certificates: the CA: %w", err)
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("test certificates: %w", err)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
@@ -51,25 +62,27 @@ func NewTLSFiles(t testing.TB) *TLSFiles {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
 	if err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("test certificates: the server's: %w", err)
 	}
 	keyDER, err := x509.MarshalECPrivateKey(key)
 	if err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("test certificates: the server's key: %w", err)
 	}
-	write := func(name, typ string, der []byte) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-			t.Fatal(err)
+	files := &TLSFiles{
+		CA:   filepath.Join(dir, "ca.pem"),
+		Cert: filepath.Join(dir, "server.pem"),
+		Key:  filepath.Join(dir, "server.key"),
+	}
+	for _, f := range []struct {
+		path, typ string
+		der       []byte
+	}{{files.CA, "CERTIFICATE", caDER}, {files.Cert, "CERTIFICATE", der}, {files.Key, "EC PRIVATE KEY", keyDER}} {
+		if err := os.WriteFile(f.path, pem.EncodeToMemory(&pem.Block{Type: f.typ, Bytes: f.der}), 0o600); err != nil {
+			return nil, fmt.Errorf("test certificates: %w", err)
 		}
-		return path
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(caCert)
-	return &TLSFiles{
-		CA:     write("ca.pem", "CERTIFICATE", caDER),
-		Cert:   write("server.pem", "CERTIFICATE", der),
-		Key:    write("server.key", "EC PRIVATE KEY", keyDER),
-		Client: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"},
-	}
+	files.Client = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
+	return files, nil
 }
