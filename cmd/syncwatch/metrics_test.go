@@ -39,6 +39,8 @@ func metricsFixture(t *testing.T) (*pgtest.DB, map[string]float64) {
 		storetest.Row{CRMSource: "genius", SyncType: "appointments", Status: "failed", Start: at(-2 * time.Hour), End: end(-2*time.Hour + time.Minute), ErrorMessage: &msg},
 		// salesrabbit: running for two hours, past the 60-minute stuck threshold.
 		storetest.Row{CRMSource: "salesrabbit", SyncType: "leads", Status: "running", Start: at(-2 * time.Hour)},
+		// callrail/calls: its last success 30 hours ago, past the 24-hour freshness limit.
+		storetest.Row{CRMSource: "callrail", SyncType: "calls", Start: at(-30 * time.Hour), End: end(-30*time.Hour + time.Minute), RecordsProcessed: 7},
 	)
 	hourly := func(source, model string, lastRun time.Time) syncs.Schedule {
 		every, period := int64(1), "hours"
@@ -139,12 +141,13 @@ func TestPrometheusScrapesSyncwatch(t *testing.T) {
 		})
 	}
 	// The documented rules load and evaluate on the real series: genius fails three times
-	// in a row, salesrabbit is stuck and never succeeded in the 30 days (stale), genius's
-	// schedule is overdue.
+	// in a row, salesrabbit is stuck, callrail last succeeded 30 hours ago (stale),
+	// genius's schedule is overdue. salesrabbit never succeeded in the 30 days, but this
+	// Prometheus has not seen it run for 24 hours: not stale yet.
 	firing := []string{
 		`ALERTS{alertname="sync_failing",crm="genius",sync_type="appointments"}`,
 		`ALERTS{alertname="sync_stuck",crm="salesrabbit"}`,
-		`ALERTS{alertname="sync_stale",crm="salesrabbit"}`,
+		`ALERTS{alertname="sync_stale",crm="callrail"}`,
 		`ALERTS{alertname="schedule_overdue",crm="genius",sync_type="appointments"}`,
 	}
 	for _, alert := range firing {

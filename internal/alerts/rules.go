@@ -158,8 +158,11 @@ func (r Rules) evaluate(s dashboard.Snapshot, now time.Time) evaluation {
 		r.overdue(s, add)
 		r.empty(s, add)
 	}
+	// Neither Celery rule is judged before the first check has ended, nor without a
+	// broker configured: removing the setting says nothing of the workers or the queues,
+	// so it neither resolves nor fires them.
 	celery := s.Health.Celery
-	if celery.Status != "" && !celery.Pending {
+	if celery.Status != "" && celery.Status != health.StatusNotConfigured && !celery.Pending {
 		ev.judged[WorkersDown] = true
 		if celery.Status == health.StatusUnhealthy {
 			reason := celery.Error
@@ -246,12 +249,15 @@ func (r Rules) failing(s dashboard.Snapshot, add func(candidate)) {
 }
 
 // stale is sync_stale: a CRM that ran in the last 30 days has had no success or partial
-// run for longer than its limit.
+// run for longer than its limit. A CRM without any success is measured from its first
+// row in the 30 days: a new CRM whose first run is running, or failed, has not yet been
+// without a success for longer than the limit.
 func (r Rules) stale(s dashboard.Snapshot, now time.Time, add func(candidate)) {
 	type crmFacts struct {
-		name string
-		ran  bool
-		last *time.Time
+		name  string
+		ran   bool
+		last  *time.Time
+		first *time.Time // the earliest start of its entities' rows in the 30 days
 	}
 	facts := map[string]*crmFacts{}
 	var order []string
@@ -280,6 +286,9 @@ func (r Rules) stale(s dashboard.Snapshot, now time.Time, add func(candidate)) {
 		f := get(e.CRMSource, e.Name)
 		f.ran = true                          // an entity is listed for a row started in 30 days
 		f.last = later(f.last, e.LastSuccess) // success and partial rows
+		if !e.FirstStart.IsZero() && (f.first == nil || e.FirstStart.Before(*f.first)) {
+			f.first = &e.FirstStart
+		}
 	}
 	for _, source := range order {
 		f := facts[source]
@@ -295,7 +304,14 @@ func (r Rules) stale(s dashboard.Snapshot, now time.Time, add func(candidate)) {
 		c := candidate{alert: a, crm: source, threshold: limit.Hours()}
 		switch {
 		case f.last == nil:
-			c.alert.Summary = fmt.Sprintf("%s has run but has not succeeded in the last 30 days.", f.name)
+			// Without its first start (no entity listed: the CRM's figures and the
+			// entities' disagree for a moment) it cannot be said to be late.
+			if f.first == nil || now.Sub(*f.first) <= limit {
+				continue
+			}
+			c.alert.Summary = fmt.Sprintf("%s has run since %s and has not succeeded (limit %s).",
+				f.name, timeText(*f.first), duration(limit))
+			c.since = f.first.Add(limit)
 		case now.Sub(*f.last) > limit:
 			c.alert.Summary = fmt.Sprintf("%s has not succeeded since %s (limit %s).", f.name, timeText(*f.last), duration(limit))
 			c.since = f.last.Add(limit)

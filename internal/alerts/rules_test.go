@@ -64,11 +64,28 @@ func TestEachRuleFiresExactlyWhenItsConditionHolds(t *testing.T) {
 			s.Entities = []dashboard.EntityStatus{{CRMSource: "callrail", Name: "CallRail", SyncType: "calls", LastSuccess: ptr(now.Add(-2 * hour))}}
 			return s
 		}, nil},
-		{"sync_stale: a CRM that ran but never succeeded in 30 days", func() dashboard.Snapshot {
+		{"sync_stale: a CRM that has run without a success for longer than its limit", func() dashboard.Snapshot {
 			s := fresh(now)
 			s.CRMs = []dashboard.CRMStatus{{Source: "arrivy", Name: "Arrivy", LastStart: ptr(now.Add(-hour))}}
+			s.Entities = []dashboard.EntityStatus{
+				{CRMSource: "arrivy", Name: "Arrivy", SyncType: "tasks", FirstStart: now.Add(-hour)},
+				{CRMSource: "arrivy", Name: "Arrivy", SyncType: "users", FirstStart: now.Add(-24*hour - time.Second), ConsecutiveFailures: 1},
+			}
 			return s
 		}, []string{"sync_stale{crm=arrivy}"}},
+		{"sync_stale: a new CRM whose first run failed is not stale yet", func() dashboard.Snapshot {
+			s := fresh(now)
+			s.CRMs = []dashboard.CRMStatus{{Source: "arrivy", Name: "Arrivy", LastStart: ptr(now.Add(-hour))}}
+			s.Entities = []dashboard.EntityStatus{{CRMSource: "arrivy", Name: "Arrivy", SyncType: "tasks",
+				FirstStart: now.Add(-hour), ConsecutiveFailures: 1}}
+			return s
+		}, nil},
+		{"sync_stale: a new CRM running for its limit exactly is not stale", func() dashboard.Snapshot {
+			s := fresh(now)
+			s.CRMs = []dashboard.CRMStatus{{Source: "arrivy", Name: "Arrivy", LastStart: ptr(now.Add(-24 * hour))}}
+			s.Entities = []dashboard.EntityStatus{{CRMSource: "arrivy", Name: "Arrivy", SyncType: "tasks", FirstStart: now.Add(-24 * hour)}}
+			return s
+		}, nil},
 		{"sync_stale: a CRM listed in --sources that never ran is not stale", func() dashboard.Snapshot {
 			s := fresh(now)
 			s.CRMs = []dashboard.CRMStatus{{Source: "marketsharp", Name: "MarketSharp", Status: "never"}}
@@ -308,5 +325,49 @@ func TestFlagValuesAreChecked(t *testing.T) {
 	r.FailingRuns = 0
 	if err := r.Check(); err == nil {
 		t.Error("N = 0 accepted")
+	}
+}
+
+func TestSyncStaleWithoutASuccessCountsFromTheFirstRun(t *testing.T) {
+	t.Parallel()
+	s := fresh(now)
+	first := now.Add(-30 * time.Hour)
+	s.CRMs = []dashboard.CRMStatus{{Source: "arrivy", Name: "Arrivy", LastStart: ptr(now.Add(-time.Hour))}}
+	s.Entities = []dashboard.EntityStatus{
+		{CRMSource: "arrivy", Name: "Arrivy", SyncType: "tasks", FirstStart: now.Add(-2 * time.Hour)},
+		{CRMSource: "arrivy", Name: "Arrivy", SyncType: "users", FirstStart: first},
+	}
+	v := evaluateOnce(t, alerts.DefaultRules(), s)
+	if len(v.Firing) != 1 {
+		t.Fatalf("firing %v, want sync_stale", firing(v))
+	}
+	// The earliest start of its entities, plus the limit.
+	if a := v.Firing[0]; !a.Since.Equal(first.Add(24*time.Hour)) || !strings.Contains(a.Summary, "2025-10-08 04:30 UTC") {
+		t.Errorf("since %v, summary %q; want since %v", a.Since, a.Summary, first.Add(24*time.Hour))
+	}
+}
+
+// Without a broker configured the Celery rules are not judged: a firing workers_down
+// and a firing queue_backlog are both kept, neither resolved nor fired anew.
+func TestCeleryRulesAreNotJudgedWithoutABroker(t *testing.T) {
+	t.Parallel()
+	fake := clock.NewFake(now)
+	h := start(t, alerts.Config{Clock: fake, Rules: alerts.Rules{FailingRuns: 2, StaleAfter: time.Hour, EmptyRuns: 3, QueueBacklog: 100}})
+	s := fresh(fake.Now())
+	s.Health.Celery.Status = health.StatusUnhealthy
+	s.Health.Celery.PendingTasks = ptr(int64(500))
+	s.Health.Celery.Queues = []health.QueueReport{{Name: "celery", Pending: 500}}
+	h.e.Evaluate(s)
+	want := []string{"queue_backlog{queue=celery}", "workers_down{}"}
+	if got := firing(h.e.View()); !slices.Equal(got, want) {
+		t.Fatalf("firing = %v, want %v", got, want)
+	}
+	fake.Advance(time.Minute)
+	off := fresh(fake.Now())
+	off.Health.Celery = health.CeleryReport{}
+	off.Health.Celery.Status = health.StatusNotConfigured
+	h.e.Evaluate(off)
+	if v := h.e.View(); !slices.Equal(firing(v), want) || len(v.Resolved) != 0 {
+		t.Fatalf("broker not configured: firing %v, resolved %d; want both kept", firing(v), len(v.Resolved))
 	}
 }

@@ -32,6 +32,7 @@ func (d *Dashboard) entityStatuses(ctx context.Context, entities []syncs.Entity)
 		s := EntityStatus{
 			CRMSource: word(e.CRMSource), Name: displayName(e.CRMSource), SyncType: word(e.SyncType),
 			LastRun: entityRun(e.Latest), LastSuccess: utc(e.LastSuccess), ConsecutiveFailures: e.ConsecutiveFailures,
+			FirstStart: e.FirstStart.UTC(),
 		}
 		if f := e.LastFinished; f != nil {
 			run := entityRun(*f)

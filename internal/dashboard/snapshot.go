@@ -58,6 +58,9 @@ type EntityStatus struct {
 	// LastSuccess is the greatest finished_at of its success and partial rows; nil when
 	// none.
 	LastSuccess *time.Time
+	// FirstStart is the least start_time of its rows in the 30 days: since when it has
+	// been running in them (sync_stale's clock for a CRM without a success).
+	FirstStart time.Time
 	// LastDurationSeconds is the duration of the latest finished row whose duration is
 	// known; nil when none.
 	LastDurationSeconds *float64

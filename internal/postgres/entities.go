@@ -19,7 +19,8 @@ import (
 //     is LastFinished and LastTimed, the first $2 successes are RecentSuccesses;
 //   - a failed row with nth_success = 0 has no success after it: the streak.
 //
-// Per-entity totals over those (the streak's length, the latest finished_at of a success)
+// Per-entity totals over those (the streak's length, the latest finished_at of a success,
+// the earliest start)
 // are a second window over the same partition, which needs no second sort. Only the rows
 // that play a part leave the server (at most 3 + $2 per entity). The messages of the
 // failed LastFinished rows are read by a second statement, by primary key (see
@@ -50,6 +51,7 @@ const entitiesSQL = `WITH ranked AS (
 		SELECT *,
 			count(*) FILTER (WHERE status = 'failed' AND nth_success = 0) OVER e AS consecutive_failures,
 			max(COALESCE(end_time, start_time)) FILTER (WHERE succeeded) OVER e AS last_success,
+			min(start_time) OVER e AS first_start,
 			finished AND nth_finished = 1 AS last_finished
 		FROM ranked
 		WINDOW e AS (PARTITION BY crm_source, sync_type)
@@ -58,7 +60,7 @@ const entitiesSQL = `WITH ranked AS (
 		records_processed, records_created, records_updated, records_failed,
 		nth = 1, last_finished, timed AND nth_timed = 1,
 		CASE WHEN succeeded AND nth_success <= $2 THEN nth_success::int END,
-		consecutive_failures, last_success
+		consecutive_failures, last_success, first_start
 	FROM totals t
 	WHERE nth = 1 OR last_finished OR (timed AND nth_timed = 1) OR (succeeded AND nth_success <= $2)`
 
@@ -81,7 +83,8 @@ func (db *DB) Entities(ctx context.Context, q syncs.EntityQuery) ([]syncs.Entity
 		var rank *int
 		if err := rows.Scan(&r.ID, &r.CRMSource, &r.SyncType, &r.Status, &r.Start, &r.End,
 			&r.RecordsProcessed, &r.RecordsCreated, &r.RecordsUpdated, &r.RecordsFailed,
-			&e.Latest, &e.LastFinished, &e.LastTimed, &rank, &e.ConsecutiveFailures, &e.LastSuccess); err != nil {
+			&e.Latest, &e.LastFinished, &e.LastTimed, &rank, &e.ConsecutiveFailures, &e.LastSuccess,
+			&e.FirstStart); err != nil {
 			return err
 		}
 		if rank != nil {

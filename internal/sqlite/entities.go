@@ -38,7 +38,8 @@ const entitiesSQL = `WITH ranked AS (
 	), totals AS (
 		SELECT *,
 			count(*) FILTER (WHERE status = 'failed' AND nth_success = 0) OVER e AS consecutive_failures,
-			max(` + finishedAtSQL + `) FILTER (WHERE succeeded) OVER e AS last_success
+			max(` + finishedAtSQL + `) FILTER (WHERE succeeded) OVER e AS last_success,
+			min(start_time) OVER e AS first_start
 		FROM ranked
 		WINDOW e AS (PARTITION BY crm_source, sync_type)
 	)
@@ -46,7 +47,7 @@ const entitiesSQL = `WITH ranked AS (
 		records_processed, records_created, records_updated, records_failed,
 		nth = 1, finished AND nth_finished = 1, timed AND nth_timed = 1,
 		CASE WHEN succeeded AND nth_success <= ?2 THEN nth_success ELSE 0 END,
-		consecutive_failures, last_success
+		consecutive_failures, last_success, first_start
 	FROM totals
 	WHERE nth = 1 OR (finished AND nth_finished = 1) OR (timed AND nth_timed = 1)
 		OR (succeeded AND nth_success <= ?2)`
@@ -62,10 +63,11 @@ func (db *DB) Entities(ctx context.Context, q syncs.EntityQuery) ([]syncs.Entity
 	err := db.query(ctx, "entities", entitiesSQL, func(rows *sql.Rows) error {
 		var e syncs.EntityRow
 		var source, syncType, status sql.NullString
-		var start, end, processed, created, updated, failedRecords, lastSuccess sql.NullInt64
+		var start, end, processed, created, updated, failedRecords, lastSuccess, firstStart sql.NullInt64
 		if err := rows.Scan(&e.Run.ID, &source, &syncType, &status, &start, &end,
 			&processed, &created, &updated, &failedRecords,
-			&e.Latest, &e.LastFinished, &e.LastTimed, &e.SuccessRank, &e.ConsecutiveFailures, &lastSuccess); err != nil {
+			&e.Latest, &e.LastFinished, &e.LastTimed, &e.SuccessRank, &e.ConsecutiveFailures, &lastSuccess,
+			&firstStart); err != nil {
 			return err
 		}
 		r := &e.Run
@@ -74,6 +76,7 @@ func (db *DB) Entities(ctx context.Context, q syncs.EntityQuery) ([]syncs.Entity
 		r.RecordsProcessed, r.RecordsCreated = nullInt(processed), nullInt(created)
 		r.RecordsUpdated, r.RecordsFailed = nullInt(updated), nullInt(failedRecords)
 		e.LastSuccess = nullTime(lastSuccess)
+		e.FirstStart = timeOf(firstStart.Int64)
 		if e.LastFinished && r.Status == syncs.StatusFailed {
 			failed[r.ID] = len(read)
 		}

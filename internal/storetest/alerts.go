@@ -89,7 +89,8 @@ func alertsFailing(t *testing.T, h Harness) {
 		// Failures of rows started before the 30 days do not count, even ending inside.
 		Row{CRMSource: "genius", SyncType: "jobs", Status: "failed", Start: at(-31 * day), End: end(-29 * day)},
 		Row{CRMSource: "genius", SyncType: "jobs", Status: "failed", Start: at(-31*day + hour), End: end(-29 * day)},
-		// Never succeeded, two failures: fires, and its CRM is stale.
+		// Never succeeded, two failures: fires; its CRM is not stale, having run for two
+		// hours only (sync_stale counts from its first run in the 30 days).
 		failed("callrail", "calls", -2*hour), failed("callrail", "calls", -hour),
 		// Placed by start: the success started first and ended last; the two failures
 		// that started after it fire.
@@ -103,7 +104,6 @@ func alertsFailing(t *testing.T, h Harness) {
 		"sync_failing{crm=genius,sync_type=users}",
 		"sync_failing{crm=callrail,sync_type=calls}",
 		"sync_failing{crm=arrivy,sync_type=tasks}",
-		"sync_stale{crm=callrail}",
 	})
 }
 
@@ -122,9 +122,15 @@ func alertsStale(t *testing.T, h Harness) {
 		// Ran today and failed; its last success is 40 days old: stale.
 		Row{CRMSource: "leadconduit", Start: at(-40 * day), End: end(-40 * day)},
 		Row{CRMSource: "leadconduit", Status: "failed", Start: at(-2 * hour), End: end(-2 * hour)},
+		// Never succeeded; its first row in the 30 days started 2 days ago: stale.
+		Row{CRMSource: "salesrabbit", Status: "failed", Start: at(-2 * day), End: end(-2 * day)},
+		Row{CRMSource: "salesrabbit", SyncType: "users", Status: "running", Start: at(-hour)},
+		// New: its first run, an hour ago, failed; the second runs. Not stale yet.
+		Row{CRMSource: "marketsharp", Status: "failed", Start: at(-hour), End: end(-hour + minute)},
+		Row{CRMSource: "marketsharp", Status: "running", Start: at(-10 * minute)},
 		// five9 and the other listed sources never ran: not stale.
 	)
-	checkFiring(t, d, []string{"sync_stale{crm=hubspot}", "sync_stale{crm=leadconduit}"})
+	checkFiring(t, d, []string{"sync_stale{crm=hubspot}", "sync_stale{crm=leadconduit}", "sync_stale{crm=salesrabbit}"})
 }
 
 func alertsStuck(t *testing.T, h Harness) {

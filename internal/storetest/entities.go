@@ -125,16 +125,18 @@ func entitiesAtEveryEdge(t *testing.T, h Harness) {
 	}
 	want := []syncs.Entity{
 		{CRMSource: "Zcrm", SyncType: "contacts", Latest: run(601), LastFinished: runP(601), LastTimed: runP(601),
-			LastSuccess: finishedAt(601), RecentSuccesses: []syncs.Run{run(601)}},
+			LastSuccess: finishedAt(601), RecentSuccesses: []syncs.Run{run(601)}, FirstStart: run(601).Start},
 		{CRMSource: "callrail", SyncType: "calls", Latest: run(405), LastFinished: withMessage(405), LastTimed: runP(404),
-			ConsecutiveFailures: 3},
+			ConsecutiveFailures: 3, FirstStart: run(402).Start},
 		{CRMSource: "genius", SyncType: "appointments", Latest: run(211), LastFinished: withMessage(211), LastTimed: runP(211),
-			LastSuccess: finishedAt(204), ConsecutiveFailures: 1, RecentSuccesses: []syncs.Run{run(210), run(205), run(204)}},
+			LastSuccess: finishedAt(204), ConsecutiveFailures: 1, RecentSuccesses: []syncs.Run{run(210), run(205), run(204)},
+			FirstStart: run(203).Start},
+		// The row that started a microsecond before since is not the first start.
 		{CRMSource: "hubspot", SyncType: "contacts", Latest: run(106), LastFinished: withMessage(105), LastTimed: runP(103),
-			LastSuccess: finishedAt(102), ConsecutiveFailures: 2, RecentSuccesses: []syncs.Run{run(102)}},
+			LastSuccess: finishedAt(102), ConsecutiveFailures: 2, RecentSuccesses: []syncs.Run{run(102)}, FirstStart: run(102).Start},
 		{CRMSource: "hubspot", SyncType: "deals", Latest: run(110), LastFinished: runP(110),
-			LastSuccess: finishedAt(110), RecentSuccesses: []syncs.Run{run(110)}},
-		{CRMSource: "salesrabbit", SyncType: "contacts", Latest: run(302)},
+			LastSuccess: finishedAt(110), RecentSuccesses: []syncs.Run{run(110)}, FirstStart: since},
+		{CRMSource: "salesrabbit", SyncType: "contacts", Latest: run(302), FirstStart: run(301).Start},
 	}
 	got, err := store.Entities(ctx(t), syncs.EntityQuery{Since: since, Successes: 3})
 	if err != nil {
@@ -176,8 +178,8 @@ func entitiesAtEveryEdge(t *testing.T, h Harness) {
 	wantLater := []syncs.Entity{
 		want[0],
 		{CRMSource: "genius", SyncType: "appointments", Latest: run(211), LastFinished: withMessage(211), LastTimed: runP(211),
-			LastSuccess: finishedAt(210), ConsecutiveFailures: 1, RecentSuccesses: []syncs.Run{run(210)}},
-		{CRMSource: "hubspot", SyncType: "contacts", Latest: run(106)},
+			LastSuccess: finishedAt(210), ConsecutiveFailures: 1, RecentSuccesses: []syncs.Run{run(210)}, FirstStart: at(-5 * hour)},
+		{CRMSource: "hubspot", SyncType: "contacts", Latest: run(106), FirstStart: run(106).Start},
 		want[5],
 	}
 	wantLater[0].RecentSuccesses = []syncs.Run{run(601)}

@@ -100,6 +100,11 @@ func (o oracle) entities(q syncs.EntityQuery) []syncs.Entity {
 		slices.SortFunc(rows, startedLater)
 		e := syncs.Entity{CRMSource: k.source, SyncType: k.syncType, Latest: rows[0].storedRun()}
 		for _, r := range rows {
+			if e.FirstStart.IsZero() || r.Start.Before(e.FirstStart) {
+				e.FirstStart = r.Start
+			}
+		}
+		for _, r := range rows {
 			if r.status != "running" {
 				finished := r.storedRun()
 				if r.status == "failed" {

@@ -49,7 +49,7 @@ func snapshotEntities(t *testing.T, h Harness) {
 			LastRun:      dashboard.EntityRun{Status: "running", StartTime: at(-90 * time.Minute).UTC()},
 			LastFinished: &dashboard.EntityRun{Status: "failed", StartTime: at(-2 * time.Hour).UTC(), EndTime: atp(-2*time.Hour + 30*time.Second)},
 			LastSuccess:  atp(-4*time.Hour + time.Minute), LastDurationSeconds: ptr(30.0), LastRecordsProcessed: ptr(int64(0)),
-			ConsecutiveFailures: 2,
+			ConsecutiveFailures: 2, FirstStart: at(-4 * time.Hour).UTC(),
 			LastFailure: &dashboard.ErrorEntry{CRMSource: "genius", Name: "Genius", SyncType: "jobs",
 				FailedAt: at(-2*time.Hour + 30*time.Second).UTC(), ErrorType: "rate_limit", ErrorMessage: &msg},
 		},
@@ -58,7 +58,7 @@ func snapshotEntities(t *testing.T, h Harness) {
 			LastRun:      dashboard.EntityRun{Status: "success", StartTime: at(-10 * time.Hour).UTC(), EndTime: atp(-10*time.Hour + 1316515*time.Microsecond)},
 			LastFinished: &dashboard.EntityRun{Status: "success", StartTime: at(-10 * time.Hour).UTC(), EndTime: atp(-10*time.Hour + 1316515*time.Microsecond)},
 			LastSuccess:  atp(-10*time.Hour + 1316515*time.Microsecond), LastDurationSeconds: ptr(1.316515), LastRecordsProcessed: ptr(int64(0)),
-			EmptyRuns: true, EmptyRunsMedian: ptr(100.0),
+			EmptyRuns: true, EmptyRunsMedian: ptr(100.0), FirstStart: at(-50 * time.Hour).UTC(),
 		},
 	}
 	ignoreIDs := cmp.Transformer("noIDs", func(r dashboard.EntityRun) dashboard.EntityRun { r.ID = 0; return r })

@@ -70,6 +70,10 @@ type Entity struct {
 	// RecentSuccesses are the latest EntityQuery.Successes success or partial rows, newest
 	// first; messages not read.
 	RecentSuccesses []Run
+	// FirstStart is the least start_time of the entity's rows (at or after
+	// EntityQuery.Since): how long it has been running in the window, which sync_stale
+	// needs for a CRM that has not succeeded in it.
+	FirstStart time.Time
 }
 
 // EntityRow is one row a store reads for Entities: a run and the parts it plays in its
@@ -84,9 +88,11 @@ type EntityRow struct {
 	// SuccessRank is the row's place among the entity's RecentSuccesses (1 the newest),
 	// 0 when it is not one of them.
 	SuccessRank int
-	// ConsecutiveFailures and LastSuccess are the entity's, the same on each of its rows.
+	// ConsecutiveFailures, LastSuccess and FirstStart are the entity's, the same on each
+	// of its rows.
 	ConsecutiveFailures int64
 	LastSuccess         *time.Time
+	FirstStart          time.Time
 }
 
 // GatherEntities joins the rows a store read into entities, ordered by crm_source, then
@@ -107,7 +113,7 @@ func GatherEntities(rows []EntityRow, successes int) ([]Entity, error) {
 		g := byKey[k]
 		if g == nil {
 			g = &gathered{e: Entity{CRMSource: k.source, SyncType: k.syncType,
-				ConsecutiveFailures: r.ConsecutiveFailures, LastSuccess: r.LastSuccess},
+				ConsecutiveFailures: r.ConsecutiveFailures, LastSuccess: r.LastSuccess, FirstStart: r.FirstStart},
 				ranks: make([]bool, successes)}
 			if successes > 0 {
 				g.e.RecentSuccesses = make([]Run, successes)

@@ -22,23 +22,23 @@ func TestGatherEntities(t *testing.T) {
 	upper := run(4, "Zeta", "contacts", StatusRunning, nil)
 	lower := run(5, "zeta", "contacts", StatusSuccess, nil)
 	rows := []EntityRow{
-		{Run: success, LastTimed: true, SuccessRank: 1, ConsecutiveFailures: 1, LastSuccess: &t0},
-		{Run: failed, Latest: true, LastFinished: true, ConsecutiveFailures: 1, LastSuccess: &t0},
-		{Run: older, SuccessRank: 2, ConsecutiveFailures: 1, LastSuccess: &t0},
-		{Run: upper, Latest: true},
-		{Run: lower, Latest: true, LastFinished: true, LastTimed: true, SuccessRank: 1},
+		{Run: success, LastTimed: true, SuccessRank: 1, ConsecutiveFailures: 1, LastSuccess: &t0, FirstStart: older.Start},
+		{Run: failed, Latest: true, LastFinished: true, ConsecutiveFailures: 1, LastSuccess: &t0, FirstStart: older.Start},
+		{Run: older, SuccessRank: 2, ConsecutiveFailures: 1, LastSuccess: &t0, FirstStart: older.Start},
+		{Run: upper, Latest: true, FirstStart: upper.Start},
+		{Run: lower, Latest: true, LastFinished: true, LastTimed: true, SuccessRank: 1, FirstStart: lower.Start},
 	}
 	got, err := GatherEntities(rows, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []Entity{
-		{CRMSource: "Zeta", SyncType: "contacts", Latest: upper},
+		{CRMSource: "Zeta", SyncType: "contacts", Latest: upper, FirstStart: upper.Start},
 		{CRMSource: "acme", SyncType: "deals", Latest: noMessage(failed), LastFinished: &failed,
 			LastTimed: ptrTo(noMessage(success)), LastSuccess: &t0, ConsecutiveFailures: 1,
-			RecentSuccesses: []Run{noMessage(success), older}},
+			RecentSuccesses: []Run{noMessage(success), older}, FirstStart: older.Start},
 		{CRMSource: "zeta", SyncType: "contacts", Latest: lower, LastFinished: &lower, LastTimed: &lower,
-			RecentSuccesses: []Run{lower}},
+			RecentSuccesses: []Run{lower}, FirstStart: lower.Start},
 	}
 	if !reflect.DeepEqual(want, got) {
 		t.Errorf("got\n%+v\nwant\n%+v", got, want)
