@@ -10,10 +10,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
+	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/syncwatch/syncwatch/internal/alerts"
 	"github.com/syncwatch/syncwatch/internal/health"
@@ -156,7 +159,11 @@ func (c *alertConfig) rules() (alerts.Rules, error) {
 }
 
 // channels builds the configured channels; a bad setting is an error naming it.
-func (c *alertConfig) channels() ([]alerts.Channel, error) {
+func (c *alertConfig) channels() ([]alerts.Channel, error) { return c.channelsLogging(nil) }
+
+// channelsLogging is channels, whose channels log their debug lines to logger (nil:
+// nowhere).
+func (c *alertConfig) channelsLogging(logger *slog.Logger) ([]alerts.Channel, error) {
 	if c.timeout <= 0 {
 		return nil, errors.New("--alert-timeout must be positive")
 	}
@@ -179,7 +186,7 @@ func (c *alertConfig) channels() ([]alerts.Channel, error) {
 	if to := settingList(c.emailTo); len(to) > 0 {
 		email, err := notify.NewEmail(notify.EmailConfig{Host: c.emailHost, Port: c.emailPort,
 			User: c.emailUser, Password: c.emailPassword, UseTLS: c.emailUseTLS, UseSSL: c.emailUseSSL,
-			From: c.emailFrom, To: to})
+			From: c.emailFrom, To: to, Logger: logger})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("email (ALERT_EMAIL_RECIPIENTS): %w", err))
 		} else {
@@ -248,7 +255,7 @@ func (c *alertConfig) newAlerts(ctx context.Context, cfg serveConfig, pageURL st
 	if err != nil {
 		return nil, err
 	}
-	channels, err := c.channels()
+	channels, err := c.channelsLogging(logger)
 	if err != nil {
 		return nil, err
 	}
@@ -307,13 +314,17 @@ func (c *alertConfig) newAlerts(ctx context.Context, cfg serveConfig, pageURL st
 }
 
 // warehouseKey names the watched database without its credentials: its host, port and
-// name (or the demo file's path), digested.
+// name (or the demo file's path), digested. DATABASE_URL is read as pgx reads it to
+// connect (a URL or key=value pairs, ?host=, the default port, PG* variables), so that
+// replicas whose settings are written differently, or carry other passwords, share
+// the key.
 func warehouseKey(cfg serveConfig) string {
 	id := "sqlite:" + cfg.sqlitePath
 	if cfg.databaseURL != "" {
-		id = cfg.databaseURL
-		if u, err := url.Parse(cfg.databaseURL); err == nil && u.Host != "" {
-			id = "postgres://" + u.Host + u.Path
+		// A setting pgx cannot read does not connect either: any key will do.
+		id = "postgres:" + cfg.databaseURL
+		if pc, err := pgconn.ParseConfig(cfg.databaseURL); err == nil {
+			id = fmt.Sprintf("postgres://%s/%s", net.JoinHostPort(strings.ToLower(pc.Host), strconv.Itoa(int(pc.Port))), pc.Database)
 		}
 	}
 	sum := sha256.Sum256([]byte(id))

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/syncwatch/syncwatch/internal/clock"
+	"github.com/syncwatch/syncwatch/internal/health"
 )
 
 // Coordinator lets several syncwatch replicas that watch one warehouse send each
@@ -39,8 +40,12 @@ type Coordinator struct {
 
 	leading atomic.Bool
 
-	// Touched only by run's goroutine.
-	id        string
+	// id is written once, by run's goroutine before it first sets leading. share and
+	// release, on other goroutines, read it only after loading leading as true (share
+	// through Engine.sending or Leading, release through Swap), so the atomic orders the
+	// write before their reads.
+	id string
+	// The others are touched only by run's goroutine.
 	wasSender bool
 	reached   bool
 	absent    int
@@ -51,7 +56,8 @@ type Coordinator struct {
 
 // CoordinatorConfig configures a Coordinator.
 type CoordinatorConfig struct {
-	// RedisURL is the Redis the replicas share (redis://, rediss:// or unix://).
+	// RedisURL is the Redis the replicas share, in any form Celery's broker URL may take
+	// (redis://, rediss://…?ssl_cert_reqs=…, unix://, redis+socket://, socket://).
 	RedisURL string
 	// Key is the prefix of the two keys; replicas of one warehouse use the same one.
 	Key string
@@ -68,10 +74,6 @@ const sharedStateTTL = 7 * 24 * time.Hour
 // NewCoordinator returns a coordinator over the Redis at cfg.RedisURL; it connects when
 // the engine runs. Close it after the engine's Run has returned.
 func NewCoordinator(cfg CoordinatorConfig) (*Coordinator, error) {
-	opts, err := redis.ParseURL(cfg.RedisURL)
-	if err != nil {
-		return nil, errors.New("the coordination Redis URL is not a redis://, rediss:// or unix:// URL")
-	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = 30 * time.Second
 	}
@@ -82,8 +84,13 @@ func NewCoordinator(cfg CoordinatorConfig) (*Coordinator, error) {
 		return nil, errors.New("the coordination key is empty")
 	}
 	step := cfg.Lease / 3
-	opts.Protocol, opts.DisableIdentity, opts.MaxRetries = 2, true, -1
-	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = step, step, step
+	// The URL is read as the health checks read the broker's (kombu's forms: rediss://
+	// with ssl_cert_reqs, which Celery requires, redis+socket://, socket://), since by
+	// default it is the broker's; go-redis's own parser refuses those.
+	opts, err := health.RedisOptions(cfg.RedisURL, step)
+	if err != nil {
+		return nil, fmt.Errorf("the coordination Redis URL: %w", err)
+	}
 	// go-redis refuses to dial for a second once PoolSize dials in a row have failed: room
 	// for a few failures, so that a poll soon after Redis is back reaches it.
 	opts.PoolSize = 10
@@ -247,14 +254,20 @@ func (c *Coordinator) share(ctx context.Context, st State) {
 }
 
 // release gives the lease up, so that another replica takes over without waiting for it
-// to expire.
-func (c *Coordinator) release() {
+// to expire. It reports whether this replica was the sender and Redis took the lease
+// back; when Redis could not be reached the lease is still this replica's, and it stays
+// the last sender (its restart takes the lease back).
+func (c *Coordinator) release() bool {
 	if !c.leading.Swap(false) {
-		return
+		return false
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.lease/3)
 	defer cancel()
-	_ = releaseScript.Run(ctx, c.client, []string{c.lockKey}, c.id).Err()
+	if err := releaseScript.Run(ctx, c.client, []string{c.lockKey}, c.id).Err(); err != nil {
+		c.log.Warn("alerts: cannot give the sender's lease up; another replica takes over when it expires", "err", err)
+		return false
+	}
+	return true
 }
 
 func (c *Coordinator) unreachable(err error, consequence string) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/syncwatch/syncwatch/internal/alerts"
 	"github.com/syncwatch/syncwatch/internal/clock"
+	"github.com/syncwatch/syncwatch/internal/dashboard"
 	"github.com/syncwatch/syncwatch/internal/servicetest"
 )
 
@@ -23,6 +24,8 @@ type replica struct {
 	ch     *fakeChannel
 	file   *alerts.File
 	polled chan struct{}
+	// stepped receives a value after each look of its outbox at what it owes.
+	stepped chan struct{}
 }
 
 func newReplica(t *testing.T, redisURL, dir string) *replica {
@@ -42,8 +45,16 @@ func newReplica(t *testing.T, redisURL, dir string) *replica {
 	}
 	t.Cleanup(func() { f.Close() })
 	ch := newFake("webhook")
-	h := start(t, alerts.Config{Channels: channels(ch), Store: f, Coordinator: coord, Clock: fake})
-	r := &replica{harness: h, ch: ch, file: f, polled: polled}
+	stepped := make(chan struct{}, 100)
+	h := start(t, alerts.Config{Channels: channels(ch), Store: f, Coordinator: coord, Clock: fake}, func(e *alerts.Engine) {
+		e.OnStep(func(string) {
+			select {
+			case stepped <- struct{}{}:
+			default:
+			}
+		})
+	})
+	r := &replica{harness: h, ch: ch, file: f, polled: polled, stepped: stepped}
 	r.waitPoll(t) // the first look, when it starts
 	return r
 }
@@ -54,6 +65,23 @@ func (r *replica) waitPoll(t *testing.T) {
 	case <-r.polled:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the coordinator did not poll")
+	}
+}
+
+// evaluate has the replica evaluate s, and waits until its outbox has looked at what it
+// owes after it: what the outbox sends for s, it has sent (or begun to) on return.
+func (r *replica) evaluate(t *testing.T, s dashboard.Snapshot) {
+	t.Helper()
+	// Call it only while the outbox is idle (it is woken by evaluations and changes of
+	// sender): a look reported after this drain is then the evaluation's.
+	for len(r.stepped) > 0 {
+		<-r.stepped
+	}
+	r.e.Evaluate(s)
+	select {
+	case <-r.stepped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the outbox did not look at what it owes")
 	}
 }
 
@@ -105,7 +133,7 @@ func TestReplicasSendEachNotificationOnceAcrossAHandover(t *testing.T) {
 	// Both see the same figures, each at its own moment; only the sender sends.
 	lead.e.Evaluate(twoFailing(lead.clock.Now()))
 	follow.clock.Advance(5 * time.Second)
-	follow.e.Evaluate(twoFailing(follow.clock.Now()))
+	follow.evaluate(t, twoFailing(follow.clock.Now()))
 	if got := describe(lead.ch.next(t)); got != "+sync_failing{crm=hubspot,sync_type=contacts}" {
 		t.Fatalf("sender: %s", got)
 	}
@@ -177,5 +205,58 @@ func TestASenderThatCannotReachRedisGoesOnSending(t *testing.T) {
 	holder, _ := owner.Get(context.Background(), "syncwatch:alerts:test:sender").Result()
 	if !strings.Contains(state, `"channels"`) || holder == "" {
 		t.Fatalf("after Redis came back: lease %q, shared state %q", holder, state)
+	}
+}
+
+// The coordination Redis is by default the Celery broker's, whose URL takes kombu's
+// forms: a replica elects itself over each of them, in the database the URL names.
+func TestTheCoordinatorReadsTheBrokerURLFormsOfKombu(t *testing.T) {
+	t.Parallel()
+	socket := servicetest.NewRedis(t, servicetest.RedisOptions{UnixSocket: true})
+	files := servicetest.NewTLSFiles(t)
+	secure := servicetest.NewRedis(t, servicetest.RedisOptions{TLS: files})
+	for _, c := range []struct {
+		name, url string
+		db        int // the database of socket that must hold the lease; -1: secure's
+	}{
+		{"redis+socket", "redis+socket://" + socket.Socket() + "?virtual_host=3", 3},
+		{"socket", "socket://" + socket.Socket() + "?virtual_host=4", 4},
+		// Celery requires ssl_cert_reqs on rediss://; go-redis's own parser refuses it.
+		{"rediss", "rediss://" + secure.Addr() + "/0?ssl_cert_reqs=required&ssl_ca_certs=" + files.CA, -1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newReplica(t, c.url, t.TempDir())
+			r.poll(t) // a lease seen absent twice is taken
+			waitView(t, r.e, "the replica sending", func(v alerts.View) bool { return v.Sender })
+			if c.db < 0 {
+				return
+			}
+			for _, db := range []int{0, 3, 4} {
+				n, err := socket.Client(t, db).Exists(context.Background(), "syncwatch:alerts:test:sender").Result()
+				if err != nil || (n == 1) != (db == c.db) {
+					t.Errorf("database %d holds the lease: %d, %v", db, n, err)
+				}
+			}
+		})
+	}
+}
+
+// A sender stopped gracefully gives its lease up, and its state file no longer says it
+// sends: restarted while Redis is down, it must not send beside its successor.
+func TestAStoppedSenderGivesItsLeaseUpAndSaysSo(t *testing.T) {
+	t.Parallel()
+	redis := servicetest.NewRedis(t, servicetest.RedisOptions{})
+	r := newReplica(t, redis.URL(0), t.TempDir())
+	r.poll(t)
+	waitView(t, r.e, "the replica sending", func(v alerts.View) bool { return v.Sender })
+	if _, meta, err := r.file.Load(context.Background()); err != nil || !meta.Sender {
+		t.Fatalf("while sending, the state file says sender %v (%v)", meta.Sender, err)
+	}
+	r.stop()
+	if n, err := redis.Client(t, 0).Exists(context.Background(), "syncwatch:alerts:test:sender").Result(); err != nil || n != 0 {
+		t.Errorf("after the stop the lease exists: %d, %v", n, err)
+	}
+	if _, meta, err := r.file.Load(context.Background()); err != nil || meta.Sender {
+		t.Errorf("after the stop the state file says sender %v (%v), want false", meta.Sender, err)
 	}
 }

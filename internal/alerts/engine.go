@@ -91,6 +91,10 @@ type Engine struct {
 	// replicaID and wasSender are the state file's, as loaded (read by the coordinator).
 	replicaID string
 	wasSender bool
+	// stepped, when set (by tests, before Run), is called after each look of an outbox
+	// at what its channel is owed, with the channel's ID: a test that expects nothing to
+	// be sent knows when the outbox has decided.
+	stepped func(channelID string)
 }
 
 // New returns an engine, with the state the store kept.
@@ -136,6 +140,16 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 			return nil, fmt.Errorf("alerts: %w", err)
 		}
 		st.normalize()
+		// A pending alert is not trusted across a restart: its rule was not evaluated
+		// while syncwatch was stopped, so the condition may have stopped and started
+		// again (the workers came back and went down), and counting its "for" from
+		// before would fire it at the first reading. It waits its whole "for" again.
+		// Firing alerts are kept: what was sent must be resolved.
+		for fp, r := range st.Active {
+			if !r.Firing {
+				delete(st.Active, fp)
+			}
+		}
 		e.st, e.meta = st, meta
 	}
 	// What channels no longer configured were told is of no use.
@@ -168,9 +182,15 @@ func (e *Engine) Run(ctx context.Context, snapshots <-chan dashboard.Snapshot) {
 	var wg sync.WaitGroup
 	defer func() {
 		wg.Wait()
+		// Saved (and shared) while still the sender, so that the successor reads all
+		// that was sent; then the lease is given up, and the file says so: a replica
+		// restarted while Redis is down sends only if its file says it was the sender.
 		e.save()
-		if c := e.cfg.Coordinator; c != nil {
-			c.release()
+		if c := e.cfg.Coordinator; c != nil && c.release() {
+			e.mu.Lock()
+			e.version++
+			e.mu.Unlock()
+			e.save()
 		}
 	}()
 	// The outboxes and the coordinator stop when Run returns, also when the snapshots end

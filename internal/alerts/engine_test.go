@@ -181,18 +181,32 @@ func TestASlowChannelBlocksNoEvaluationAndNoOtherChannel(t *testing.T) {
 	slow.block = make(chan struct{})
 	h := start(t, alerts.Config{Channels: channels(slow, fast)})
 	h.e.Evaluate(twoFailing(h.clock.Now()))
-	fast.next(t)
-	// Evaluations go on while the slow channel hangs.
-	for range 3 {
+	const fired, resolved = "+sync_failing{crm=hubspot,sync_type=contacts}", "-sync_failing{crm=hubspot,sync_type=contacts}"
+	if got := describe(fast.next(t)); got != fired {
+		t.Fatalf("fast: %s", got)
+	}
+	slow.waitSending(t) // and it hangs there until released
+	// Evaluations go on while the slow channel hangs, and the fast channel is told of
+	// each of them.
+	for i := range 3 {
 		h.clock.Advance(time.Minute)
 		h.e.Evaluate(recovered(h.clock.Now()))
+		if got := describe(fast.next(t)); got != resolved {
+			t.Fatalf("fast, round %d: %s, want %s", i, got, resolved)
+		}
 		h.e.Evaluate(twoFailing(h.clock.Now()))
+		if got := describe(fast.next(t)); got != fired {
+			t.Fatalf("fast, round %d: %s, want %s", i, got, fired)
+		}
 	}
+	slow.none(t) // still in its first Send
 	if got := len(h.e.View().Firing); got != 1 {
 		t.Fatalf("firing %d", got)
 	}
 	close(slow.block)
-	slow.next(t)
+	if got := describe(slow.next(t)); got != fired {
+		t.Fatalf("slow, once released: %s", got)
+	}
 }
 
 func TestTheHourlyCapHoldsBackAndSaysHowMany(t *testing.T) {
@@ -291,23 +305,32 @@ func TestARestartNeitherSendsAgainNorForgets(t *testing.T) {
 	h.stop()
 	f.Close()
 
-	fake.Advance(3 * time.Minute)
+	// Stopped for longer than workers_down's five minutes: what the workers did
+	// meanwhile is unknown, so its pending state is not kept.
+	fake.Advance(6 * time.Minute)
 	f, ch, h = open()
 	defer f.Close()
-	if got := pending(h.e.View()); !slices.Equal(got, []string{"workers_down{}"}) {
-		t.Fatalf("pending after restart: %v", got)
+	if v := h.e.View(); len(v.Pending) != 0 || !slices.Equal(firing(v), []string{"sync_failing{crm=hubspot,sync_type=contacts}"}) {
+		t.Fatalf("after restart: pending %v, firing %v; want no pending, sync_failing firing", pending(v), firing(v))
 	}
 	s = twoFailing(fake.Now())
 	s.Health.Celery.Status = "unhealthy"
+	restarted := fake.Now().Truncate(time.Microsecond)
 	h.e.Evaluate(s)
 	settled(t, h.e)
 	ch.none(t)
-	// The workers were down for five minutes across the restart: it fires.
-	fake.Advance(2 * time.Minute)
+	// It fires five minutes after the first unhealthy reading since the restart.
+	fake.Advance(5*time.Minute - time.Second)
 	s.At = fake.Now()
 	h.e.Evaluate(s)
-	if got := describe(ch.next(t)); got != "+workers_down{}" {
-		t.Fatalf("after restart: %s", got)
+	settled(t, h.e)
+	ch.none(t)
+	fake.Advance(time.Second)
+	s.At = fake.Now()
+	h.e.Evaluate(s)
+	m := ch.next(t)
+	if got := describe(m); got != "+workers_down{}" || !m.Firing[0].StartsAt.Equal(restarted) {
+		t.Fatalf("after restart: %s since %v, want workers_down since %v", got, m.Firing[0].StartsAt, restarted)
 	}
 	h.e.Evaluate(recovered(fake.Now()))
 	if got := describe(ch.next(t)); got != "-sync_failing{crm=hubspot,sync_type=contacts} -workers_down{}" {

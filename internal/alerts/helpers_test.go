@@ -45,6 +45,8 @@ func failing(crm, syncType string, n int64, t time.Time) dashboard.EntityStatus 
 type fakeChannel struct {
 	id, kind string
 	sent     chan notify.Message
+	// sending receives a value as each Send begins.
+	sending chan struct{}
 
 	mu    sync.Mutex
 	err   error
@@ -52,7 +54,7 @@ type fakeChannel struct {
 }
 
 func newFake(id string) *fakeChannel {
-	return &fakeChannel{id: id, kind: notify.KindWebhook, sent: make(chan notify.Message, 1000)}
+	return &fakeChannel{id: id, kind: notify.KindWebhook, sent: make(chan notify.Message, 1000), sending: make(chan struct{}, 1000)}
 }
 
 func (f *fakeChannel) Kind() string   { return f.kind }
@@ -64,6 +66,10 @@ func (f *fakeChannel) Send(ctx context.Context, m notify.Message) error {
 	f.mu.Lock()
 	err, block := f.err, f.block
 	f.mu.Unlock()
+	select {
+	case f.sending <- struct{}{}:
+	default: // no test waits for that many
+	}
 	if block != nil {
 		select {
 		case <-block:
@@ -93,6 +99,16 @@ func (f *fakeChannel) next(t *testing.T) notify.Message {
 	case <-time.After(10 * time.Second):
 		t.Fatalf("%s: no message", f.id)
 		return notify.Message{}
+	}
+}
+
+// waitSending waits until a Send has begun.
+func (f *fakeChannel) waitSending(t *testing.T) {
+	t.Helper()
+	select {
+	case <-f.sending:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: no Send began", f.id)
 	}
 }
 
@@ -158,8 +174,9 @@ type harness struct {
 	stop  func()
 }
 
-// start runs an engine with cfg (its clock and channels set by the caller or here).
-func start(t *testing.T, cfg alerts.Config) *harness {
+// start runs an engine with cfg (its clock and channels set by the caller or here),
+// after calling each of before on it.
+func start(t *testing.T, cfg alerts.Config, before ...func(*alerts.Engine)) *harness {
 	t.Helper()
 	fake, ok := cfg.Clock.(*clock.Fake)
 	if !ok {
@@ -175,6 +192,9 @@ func start(t *testing.T, cfg alerts.Config) *harness {
 	e, err := alerts.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range before {
+		f(e)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -48,6 +48,9 @@ func (o *outbox) run(ctx context.Context) {
 			return
 		}
 		wake, again := o.step(ctx)
+		if f := o.e.stepped; f != nil {
+			f(o.ch.ID())
+		}
 		if again {
 			continue
 		}

@@ -222,6 +222,17 @@ func connError(what string, err error) error {
 	return fmt.Errorf("%s unreachable: %w", what, err)
 }
 
+// RedisOptions reads a Redis URL in any form parseRedisURL accepts (kombu's, as the
+// health checks read the broker's) into go-redis options bounded by timeout, for other
+// packages that share that Redis. The error never contains the password.
+func RedisOptions(rawURL string, timeout time.Duration) (*redis.Options, error) {
+	ep, err := parseRedisURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return redisOptions(ep, timeout), nil
+}
+
 // redisOptions turns an endpoint into go-redis options where every call is bounded by
 // timeout and by its context, and nothing is retried behind the caller's back.
 func redisOptions(ep redisEndpoint, timeout time.Duration) *redis.Options {

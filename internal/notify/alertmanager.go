@@ -32,8 +32,9 @@ func NewAlertmanager(rawURL string, resend time.Duration) *Alertmanager {
 // Kind is KindAlertmanager.
 func (a *Alertmanager) Kind() string { return KindAlertmanager }
 
-// ID is "alertmanager".
-func (a *Alertmanager) ID() string { return KindAlertmanager }
+// ID is "alertmanager-" and a digest of its URL: another Alertmanager is told what
+// fires now.
+func (a *Alertmanager) ID() string { return KindAlertmanager + "-" + digest(a.URL) }
 
 // Target is Alertmanager's scheme and host.
 func (a *Alertmanager) Target() string { return urlTarget(a.URL) }

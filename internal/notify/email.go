@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"log/slog"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -29,8 +30,8 @@ import (
 type EmailConfig struct {
 	Host string // EMAIL_HOST
 	Port int    // EMAIL_PORT (Django's default 25)
-	// User and Password log in when User is set (EMAIL_HOST_USER, EMAIL_HOST_PASSWORD);
-	// they are sent only over TLS, or to a server on this machine.
+	// User and Password log in when both are set (EMAIL_HOST_USER, EMAIL_HOST_PASSWORD),
+	// as Django does; they are sent only over TLS, or to a server on this machine.
 	User, Password string
 	// UseTLS upgrades the connection with STARTTLS (EMAIL_USE_TLS); UseSSL speaks TLS
 	// from the start (EMAIL_USE_SSL, usually port 465). They exclude each other.
@@ -42,6 +43,8 @@ type EmailConfig struct {
 	TLS *tls.Config
 	// Hostname is the name given in EHLO and Message-IDs (default: this machine's name).
 	Hostname string
+	// Logger receives what is worth a debug line only; nil logs nothing.
+	Logger *slog.Logger
 }
 
 // Email sends each message as one email to every recipient.
@@ -83,6 +86,9 @@ func NewEmail(cfg EmailConfig) (*Email, error) {
 		}
 		e.to = append(e.to, a)
 	}
+	if e.cfg.Logger == nil {
+		e.cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	if e.cfg.Hostname == "" {
 		e.cfg.Hostname, _ = os.Hostname()
 		if e.cfg.Hostname == "" {
@@ -95,8 +101,16 @@ func NewEmail(cfg EmailConfig) (*Email, error) {
 // Kind is KindEmail.
 func (e *Email) Kind() string { return KindEmail }
 
-// ID is "email".
-func (e *Email) ID() string { return KindEmail }
+// ID is "email-" and a digest of the server and the recipients, in any order: another
+// server or other recipients are told what fires now, not what the old ones were told.
+func (e *Email) ID() string {
+	to := make([]string, 0, len(e.to))
+	for _, a := range e.to {
+		to = append(to, a.Address)
+	}
+	slices.Sort(to)
+	return KindEmail + "-" + digest(e.addr()+"\n"+strings.Join(to, ","))
+}
 
 // Target is the server and the number of recipients.
 func (e *Email) Target() string {
@@ -140,7 +154,8 @@ func (e *Email) tlsConfig() *tls.Config {
 }
 
 // deliver speaks SMTP: connect (in TLS from the start with UseSSL), EHLO, STARTTLS with
-// UseTLS, AUTH when a user is set, then one transaction for every recipient.
+// UseTLS, AUTH when a user and a password are set, then one transaction for every
+// recipient.
 func (e *Email) deliver(ctx context.Context, body []byte) error {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", e.addr())
@@ -177,10 +192,12 @@ func (e *Email) deliver(ctx context.Context, body []byte) error {
 			return fmt.Errorf("starttls: %w", err)
 		}
 	}
-	if e.cfg.User != "" {
+	// Django logs in only when both are set: a user without a password (a relay that
+	// trusts its network, the user left over) sends without logging in.
+	if e.cfg.User != "" && e.cfg.Password != "" {
 		ok, mechanisms := c.Extension("AUTH")
 		if !ok {
-			return errors.New("the server does not offer AUTH, and EMAIL_HOST_USER is set")
+			return errors.New("the server does not offer AUTH, and EMAIL_HOST_USER and EMAIL_HOST_PASSWORD are set")
 		}
 		var auth smtp.Auth
 		if slices.Contains(strings.Fields(strings.ToUpper(mechanisms)), "PLAIN") {
@@ -210,7 +227,14 @@ func (e *Email) deliver(ctx context.Context, body []byte) error {
 	if err := w.Close(); err != nil {
 		return err
 	}
-	return c.Quit()
+	// The server has taken the message (250 after DATA): it is sent. A QUIT that fails
+	// now (a server that hangs up first) changes nothing, and reporting it would have
+	// the message sent again.
+	if err := c.Quit(); err != nil {
+		e.cfg.Logger.Debug("email: QUIT failed after the server accepted the message; it is sent",
+			"server", e.addr(), "err", errclass.Mask(err.Error()))
+	}
+	return nil
 }
 
 // loginAuth is the LOGIN mechanism, for servers that offer it and not PLAIN; like

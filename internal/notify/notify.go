@@ -27,8 +27,10 @@ const (
 type Channel interface {
 	// Kind is KindWebhook, KindSlack, KindEmail or KindAlertmanager.
 	Kind() string
-	// ID names the channel uniquely and stably across restarts: the kind, and for a
-	// webhook a digest of its URL, so that what it was sent is remembered per receiver.
+	// ID names the channel uniquely and stably across restarts: the kind and a digest
+	// of what identifies the receiver (a webhook's or Alertmanager's URL, Slack's URL and
+	// channel, the SMTP server and the recipients), so that what it was sent is
+	// remembered per receiver, and a receiver changed is a new channel.
 	ID() string
 	// Target says where it sends, without secrets (a webhook's URL path can be one).
 	Target() string

@@ -26,8 +26,9 @@ func NewSlack(rawURL, channel string) *Slack {
 // Kind is KindSlack.
 func (s *Slack) Kind() string { return KindSlack }
 
-// ID is "slack".
-func (s *Slack) ID() string { return KindSlack }
+// ID is "slack-" and a digest of the webhook's URL and channel: another webhook or
+// channel is another receiver, told what fires now, not what the old one was told.
+func (s *Slack) ID() string { return KindSlack + "-" + digest(s.URL+"\n"+s.Channel) }
 
 // Target is the webhook's host, and the channel when set (the webhook's path is its
 // secret).
