@@ -156,9 +156,10 @@ func (d *Dashboard) DefaultDays() int { return d.cfg.DefaultDays }
 
 func (d *Dashboard) now() time.Time { return d.cfg.Clock.Now() }
 
-// Run computes the figures the page shows at once and then recomputes every figure in
-// use once per refresh interval, publishing a snapshot to the subscribers after each
-// computation of the default figures and each new health reading, until ctx ends. It
+// Run computes the figures the page shows (and the per-entity figures of the snapshot)
+// at once and then recomputes every figure in use once per refresh interval, publishing
+// a snapshot to the subscribers after each computation of the default or per-entity
+// figures and each new health reading, until ctx ends. It
 // returns when every computation it or a viewer started has ended; after that, figures
 // never computed are unavailable and the subscribers' channels are closed. Call it once.
 func (d *Dashboard) Run(ctx context.Context) {
@@ -183,6 +184,7 @@ func (d *Dashboard) Run(ctx context.Context) {
 	// before anyone asked still serves it, as stale, like the others.
 	d.cache.pin(figuresKey(d.cfg.DefaultDays), true, d.figuresComputer(d.cfg.DefaultDays))
 	d.cache.pin(recentKey(pageRecentQuery), false, d.recentComputer(pageRecentQuery))
+	d.cache.pin(entitiesKey, true, d.entityFiguresComputer)
 	ticker := d.cfg.Clock.NewTicker(d.cfg.RefreshInterval)
 	defer ticker.Stop()
 	for {

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/syncwatch/syncwatch/internal/errclass"
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
@@ -22,6 +24,44 @@ const maxStuckRuns = 200
 // maxMedianRecords bounds the rows the empty-runs rule reads for its median: 30 days of
 // an entity synced every minute.
 const maxMedianRecords = 50_000
+
+// entitiesKey is the cache's key of the per-entity figures.
+const entitiesKey = "entities"
+
+// entityFigures are the per-entity figures and the stuck runs. Only the snapshot (alerts,
+// metrics) reads them, and they cost more than all the page's figures together (every
+// row of 30 days, placed in its entity), so they are computed on their own, once per
+// refresh interval in the background: no viewer's request waits for them.
+type entityFigures struct {
+	at        time.Time
+	entities  []EntityStatus
+	stuckRuns []SyncRun
+}
+
+func (d *Dashboard) entityFiguresComputer(ctx context.Context) (any, time.Time, error) {
+	now := d.now().UTC()
+	stuckBefore := now.Add(-d.cfg.StuckAfter)
+	var entities []syncs.Entity
+	var stuck []syncs.Run
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		entities, err = d.cfg.Store.Entities(gctx, syncs.EntityQuery{Since: now.Add(-entityWindow), Successes: d.cfg.EmptyRunsAfter})
+		return
+	})
+	g.Go(func() (err error) { stuck, err = d.cfg.Store.StuckRuns(gctx, stuckBefore, maxStuckRuns); return })
+	if err := g.Wait(); err != nil {
+		return nil, time.Time{}, err
+	}
+	f := &entityFigures{at: now, stuckRuns: make([]SyncRun, 0, len(stuck))}
+	var err error
+	if f.entities, err = d.entityStatuses(ctx, entities); err != nil {
+		return nil, time.Time{}, err
+	}
+	for _, run := range stuck {
+		f.stuckRuns = append(f.stuckRuns, syncRun(run, stuckBefore))
+	}
+	return f, f.at, nil
+}
 
 // entityStatuses turns the store's entities into the snapshot's: display names, texts
 // cleaned, durations exact, the latest failure classified and masked, and the

@@ -28,8 +28,6 @@ type figures struct {
 	sources   map[string]time.Time // every source with rows → its latest start_time
 	stuckFrom time.Time
 	runs24h   []CRMOutcomes
-	entities  []EntityStatus
-	stuckRuns []SyncRun
 }
 
 // rows is what the store answered for one refresh.
@@ -40,8 +38,6 @@ type rows struct {
 	started   []syncs.CRMCount
 	failed    []syncs.Run
 	schedules []syncs.Schedule
-	entities  []syncs.Entity
-	stuck     []syncs.Run
 }
 
 // dayBounds returns the days+1 midnights that cut the last `days` calendar days up to and
@@ -80,16 +76,6 @@ func (d *Dashboard) computeFigures(ctx context.Context, days int) (*figures, err
 	})
 	g.Go(func() (err error) { r.started, err = d.cfg.Store.StartedByCRM(gctx, bounds[0], bounds[days]); return })
 	g.Go(func() (err error) { r.schedules, err = d.cfg.Store.Schedules(gctx); return })
-	// The entities and the stuck runs feed only the snapshot, which is made of the
-	// default days' figures: a viewer who asks for other days must not ask for them again.
-	forSnapshot := days == d.cfg.DefaultDays
-	if forSnapshot {
-		g.Go(func() (err error) {
-			r.entities, err = d.cfg.Store.Entities(gctx, syncs.EntityQuery{Since: now.Add(-entityWindow), Successes: d.cfg.EmptyRunsAfter})
-			return
-		})
-		g.Go(func() (err error) { r.stuck, err = d.cfg.Store.StuckRuns(gctx, stuckBefore, maxStuckRuns); return })
-	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -118,16 +104,6 @@ func (d *Dashboard) computeFigures(ctx context.Context, days int) (*figures, err
 	f.errors, err = d.errorFigures(ctx, r.groups, r.failed, bounds)
 	if err != nil {
 		return nil, err
-	}
-	if !forSnapshot {
-		return f, nil
-	}
-	if f.entities, err = d.entityStatuses(ctx, r.entities); err != nil {
-		return nil, err
-	}
-	f.stuckRuns = make([]SyncRun, 0, len(r.stuck))
-	for _, run := range r.stuck {
-		f.stuckRuns = append(f.stuckRuns, syncRun(run, stuckBefore))
 	}
 	return f, nil
 }

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 	"time"
@@ -13,11 +14,13 @@ import (
 // receive one each time the figures are recomputed or a health reading arrives, and must
 // treat it as read-only: its slices are shared.
 type Snapshot struct {
-	// HasFigures is false until the first computation of the figures succeeded; the
-	// figure fields are then empty.
+	// HasFigures is false until the first computations of the page's figures and of the
+	// per-entity figures (Entities, StuckRuns: computed apart, see entityFigures) have
+	// succeeded; the figure fields are then empty.
 	HasFigures bool
-	// Meta says when the figures were computed and whether they are stale (the last
-	// refresh failed, or none succeeded for two intervals).
+	// Meta says when the page's figures were computed and whether they are stale (the
+	// last refresh of them, or of the per-entity figures, failed, or none succeeded for
+	// two intervals).
 	Meta
 	Overview Overview
 	CRMs     []CRMStatus
@@ -30,7 +33,8 @@ type Snapshot struct {
 	// StuckRuns are the running rows older than the stuck threshold, oldest first (at
 	// most maxStuckRuns).
 	StuckRuns []SyncRun
-	// RefreshError is why the last refresh failed; nil when it succeeded.
+	// RefreshError is why the last refresh of the page's figures (else of the
+	// per-entity figures) failed; nil when both succeeded.
 	RefreshError error
 	// Health is the latest health reading, as api/system-health/ answers it.
 	Health SystemHealthResponse
@@ -107,11 +111,13 @@ func (d *Dashboard) Subscribe() *feed.Subscription[Snapshot] {
 
 // computed is the cache's hook: a computation of key has ended.
 func (d *Dashboard) computed(key string, took time.Duration, err error) {
-	if key != figuresKey(d.cfg.DefaultDays) {
-		return
+	switch key {
+	case figuresKey(d.cfg.DefaultDays):
+		d.refreshes.record(took, err != nil)
+		d.publish()
+	case entitiesKey:
+		d.publish()
 	}
-	d.refreshes.record(took, err != nil)
-	d.publish()
 }
 
 // publish sends the current snapshot to the subscribers; it never blocks on them. A
@@ -132,16 +138,22 @@ func (d *Dashboard) snapshot() Snapshot {
 		RefreshInterval: d.cfg.RefreshInterval,
 		StuckAfter:      d.cfg.StuckAfter,
 	}
+	// The page's figures and the per-entity ones are computed apart (see entityFigures);
+	// a snapshot has figures once both exist, and is as stale as the staler of them.
 	key := figuresKey(d.cfg.DefaultDays)
-	s.RefreshError = d.cache.lastError(key)
+	s.RefreshError = cmp.Or(d.cache.lastError(key), d.cache.lastError(entitiesKey))
 	v, meta, ok := d.cache.peek(key)
-	if !ok {
+	ev, entitiesMeta, entitiesOK := d.cache.peek(entitiesKey)
+	if !ok || !entitiesOK {
 		return s
 	}
-	f := v.(*figures)
+	f, ef := v.(*figures), ev.(*entityFigures)
 	s.HasFigures, s.Meta = true, meta
+	if entitiesMeta.Stale && !s.Stale {
+		s.Stale, s.StaleSince = true, entitiesMeta.StaleSince
+	}
 	s.Overview, s.CRMs, s.Runs24h = f.overview, f.crms, f.runs24h
-	s.Entities, s.StuckRuns = f.entities, f.stuckRuns
+	s.Entities, s.StuckRuns = ef.entities, ef.stuckRuns
 	return s
 }
 

@@ -152,18 +152,36 @@ func TestScrapesNeverReachTheWarehouse(t *testing.T) {
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 
-	// One computation of the figures: the refresh's own questions. It publishes the
-	// snapshot the exporter serves.
-	if _, err := dash.CRMStatus(ctx); err != nil {
+	// The dashboard's first refresh (the figures, the page's recent syncs, the per-entity
+	// figures): the refresh's own questions. Its snapshot is what the exporter serves.
+	// The fake clock never ticks, so no other refresh comes.
+	sub := dash.Subscribe()
+	defer sub.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		dash.Run(runCtx)
+	}()
+	defer func() { stop(); <-ran }()
+	var snap dashboard.Snapshot
+	for !snap.HasFigures {
+		select {
+		case snap = <-sub.C():
+		case <-ctx.Done():
+			t.Fatal("no snapshot with figures")
+		}
+	}
+	exporter.Update(snap)
+	// The page's recent syncs are computed after the figures; their query is part of the
+	// refresh too. Asking for them waits until they are.
+	if _, err := dash.RecentSyncs(ctx, dashboard.RecentQuery{Limit: dashboard.DefaultRecentLimit}); err != nil {
 		t.Fatal(err)
 	}
 	perRefresh := store.calls.Load()
 	if perRefresh == 0 {
 		t.Fatal("the refresh asked the store nothing")
 	}
-	sub := dash.Subscribe()
-	defer sub.Close()
-	exporter.Update(<-sub.C())
 
 	const scrapers, scrapes = 100, 2
 	var wg sync.WaitGroup

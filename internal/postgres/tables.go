@@ -84,7 +84,7 @@ type tablesState struct {
 	// columns and scheduleColumns map each column of sync_history and sync_schedule to
 	// its type (without modifiers).
 	columns, scheduleColumns map[string]string
-	version string
+	version                  string
 }
 
 // readTables asks the catalog, which every role may read, about the tables: a missing

@@ -15,25 +15,43 @@ import (
 	"github.com/syncwatch/syncwatch/internal/dashboard"
 )
 
+// firstSnapshot runs the dashboard until it has published a snapshot with its figures
+// (the page's and the per-entity ones, which Run computes at its start), and returns it.
+func firstSnapshot(t *testing.T, d *dashboard.Dashboard) dashboard.Snapshot {
+	t.Helper()
+	sub := d.Subscribe()
+	defer sub.Close()
+	runCtx, stop := context.WithCancel(ctx(t))
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		d.Run(runCtx)
+	}()
+	defer func() { stop(); <-ran }()
+	for {
+		select {
+		case snap, ok := <-sub.C():
+			if !ok {
+				t.Fatal("the dashboard stopped before publishing its figures")
+			}
+			if snap.RefreshError != nil {
+				t.Fatalf("snapshot without figures: %v", snap.RefreshError)
+			}
+			if snap.HasFigures {
+				return snap
+			}
+		case <-runCtx.Done():
+			t.Fatal("no snapshot with figures before the test's deadline")
+		}
+	}
+}
+
 // firingAt computes the dashboard's figures at Now and returns the alerts the default
 // rules fire on them, as "name{label=value,…}", sorted: the same rows in must give the
 // same alerts out on every store.
 func firingAt(t *testing.T, d *dashboard.Dashboard) []string {
 	t.Helper()
-	if _, err := d.Stats(ctx(t)); err != nil { // computes the figures, and publishes them
-		t.Fatal(err)
-	}
-	sub := d.Subscribe()
-	defer sub.Close()
-	var snap dashboard.Snapshot
-	select {
-	case snap = <-sub.C():
-	default:
-		t.Fatal("the dashboard published no snapshot after computing its figures")
-	}
-	if !snap.HasFigures || snap.RefreshError != nil {
-		t.Fatalf("snapshot without figures: %v", snap.RefreshError)
-	}
+	snap := firstSnapshot(t, d)
 	e, err := alerts.New(context.Background(), alerts.Config{Rules: alerts.DefaultRules(), Clock: clock.NewFake(Now)})
 	if err != nil {
 		t.Fatal(err)

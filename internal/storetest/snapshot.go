@@ -32,15 +32,7 @@ func snapshotEntities(t *testing.T, h Harness) {
 		// an entity older than 30 days is not one.
 		Row{CRMSource: "arrivy", SyncType: "tasks", Start: at(-31 * 24 * time.Hour), End: end(-31*24*time.Hour + time.Minute)},
 	)
-	if _, err := d.Stats(ctx(t)); err != nil {
-		t.Fatal(err)
-	}
-	sub := d.Subscribe()
-	defer sub.Close()
-	s := <-sub.C()
-	if !s.HasFigures {
-		t.Fatal("no figures in the snapshot")
-	}
+	s := firstSnapshot(t, d)
 	atp := func(d time.Duration) *time.Time { t := at(d).UTC(); return &t }
 	msg := "HTTP 429: Too Many Requests for url: https://api.example/v1?api_key=***"
 	want := []dashboard.EntityStatus{
