@@ -97,6 +97,8 @@ func doctor(ctx context.Context, args []string, getenv func(string) string, stdo
 		for _, f := range fixes {
 			fmt.Fprintln(stdout, "  "+f)
 		}
+		// The drill-down learns the table's indexes once, at its first request.
+		fmt.Fprintln(stdout, "then restart syncwatch, so that its drill-down pages use the new indexes.")
 	}
 	if problems > 0 {
 		return errProblems

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,10 +41,19 @@ type Coordinator struct {
 
 	leading atomic.Bool
 
-	// id is written once, by run's goroutine before it first sets leading. share and
-	// release, on other goroutines, read it only after loading leading as true (share
-	// through Engine.sending or Leading, release through Swap), so the atomic orders the
-	// write before their reads.
+	// toShare holds the newest state to write to Redis, written by run's goroutine: the
+	// engine's saves (after each evaluation and each delivery) never wait on Redis, so
+	// a slow or hung Redis delays no channel. A newer state replaces one not yet written.
+	toShare chan State
+	// shareMu makes replacing the state in toShare one step.
+	shareMu sync.Mutex
+	// shareFailing is set while writing the state fails, so that it is logged once.
+	shareFailing atomic.Bool
+
+	// id is written once, by run's goroutine before it first sets leading. write reads
+	// it on run's goroutine, or after run has returned; release, on another goroutine,
+	// reads it only after swapping leading from true, so the atomic orders the write
+	// before its read.
 	id string
 	// The others are touched only by run's goroutine.
 	wasSender bool
@@ -98,7 +108,7 @@ func NewCoordinator(cfg CoordinatorConfig) (*Coordinator, error) {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return &Coordinator{client: redis.NewClient(opts), lockKey: cfg.Key + ":sender", stateKey: cfg.Key + ":state",
-		lease: cfg.Lease, clock: clock.OrReal(cfg.Clock), log: cfg.Logger}, nil
+		lease: cfg.Lease, clock: clock.OrReal(cfg.Clock), log: cfg.Logger, toShare: make(chan State, 1)}, nil
 }
 
 // Leading reports whether this replica sends.
@@ -132,13 +142,19 @@ func (c *Coordinator) run(ctx context.Context, e *Engine) {
 	defer ticker.Stop()
 	for {
 		c.poll(ctx, e)
+		c.flush(ctx) // what the poll's change of sender saved, before anyone is told of it
 		if c.polled != nil {
 			c.polled()
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C():
+		for waiting := true; waiting; {
+			select {
+			case <-ctx.Done():
+				return
+			case st := <-c.toShare:
+				c.write(ctx, st)
+			case <-ticker.C():
+				waiting = false
+			}
 		}
 	}
 }
@@ -217,7 +233,7 @@ func (c *Coordinator) poll(ctx context.Context, e *Engine) {
 	c.absent, c.wasSender = 0, true
 	c.leading.Store(true)
 	e.senderChanged()
-	e.shareNow()
+	e.shareAll()
 }
 
 // load reads the shared state; ok is false when it could not be read, and true with an
@@ -240,16 +256,46 @@ func (c *Coordinator) load(ctx context.Context) (State, bool) {
 }
 
 // share saves st as the shared state, if this replica holds the lease.
-func (c *Coordinator) share(ctx context.Context, st State) {
+func (c *Coordinator) share(st State) {
+	c.shareMu.Lock()
+	defer c.shareMu.Unlock()
+	select {
+	case <-c.toShare: // replaced by the newer state
+	default:
+	}
+	c.toShare <- st
+}
+
+// flush writes the state still waiting to be shared, if any, now: after a poll, and at
+// the end of the engine's Run, once run has returned, so that the next sender reads
+// everything this one sent.
+func (c *Coordinator) flush(ctx context.Context) {
+	select {
+	case st := <-c.toShare:
+		c.write(ctx, st)
+	default:
+	}
+}
+
+// write stores st in Redis for the lease's holder; a failure is logged once until a
+// write succeeds again (the state is written again at the next change).
+func (c *Coordinator) write(ctx context.Context, st State) {
 	data, err := json.Marshal(st)
 	if err != nil {
 		c.log.Error("alerts: cannot encode the shared state", "err", err)
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, c.lease/3)
+	defer cancel()
 	if err := shareScript.Run(ctx, c.client, []string{c.lockKey, c.stateKey}, c.id, data,
 		sharedStateTTL.Milliseconds()).Err(); err != nil {
-		// Called from the engine's goroutines: the poll's warning covers an outage.
-		c.log.Debug("alerts: cannot save the shared state; saved again at the next change", "err", err)
+		if !c.shareFailing.Swap(true) {
+			c.log.Warn("alerts: cannot save the shared state in Redis; a replica that takes over may send again what this one sent", "err", err)
+		}
+		return
+	}
+	if c.shareFailing.Swap(false) {
+		c.log.Info("alerts: the shared state is saved in Redis again")
 	}
 }
 

@@ -3,6 +3,7 @@ package alerts_test
 import (
 	"context"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -258,5 +259,53 @@ func TestAStoppedSenderGivesItsLeaseUpAndSaysSo(t *testing.T) {
 	}
 	if _, meta, err := r.file.Load(context.Background()); err != nil || meta.Sender {
 		t.Errorf("after the stop the state file says sender %v (%v), want false", meta.Sender, err)
+	}
+}
+
+// Saving the shared state never waits for Redis: the engine saves after each evaluation
+// and each delivery, and a hung Redis (the broker, overloaded) must hold no channel up.
+// The coordinator writes the newest state from its own goroutine; here it does not run,
+// and the Redis accepts connections and never answers.
+func TestSavingNeverWaitsForRedis(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Connections are accepted and held, read from nor answered, until the test ends.
+	accepted := make(chan net.Conn, 16)
+	go func() {
+		defer close(accepted)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	defer func() {
+		ln.Close()
+		for c := range accepted {
+			c.Close()
+		}
+	}()
+	coord, err := alerts.NewCoordinator(alerts.CoordinatorConfig{RedisURL: "redis://" + ln.Addr().String() + "/0",
+		Key: "syncwatch:alerts:test", Lease: lease})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer coord.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 3 {
+			coord.Share(alerts.State{})
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(lease / 3 / 2): // a write would wait for its timeout, lease/3
+		t.Fatal("saving the shared state waited for Redis")
 	}
 }

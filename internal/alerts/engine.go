@@ -186,6 +186,9 @@ func (e *Engine) Run(ctx context.Context, snapshots <-chan dashboard.Snapshot) {
 		// that was sent; then the lease is given up, and the file says so: a replica
 		// restarted while Redis is down sends only if its file says it was the sender.
 		e.save()
+		if c := e.cfg.Coordinator; c != nil {
+			c.flush(context.Background()) // its run has returned: the last state is written now
+		}
 		if c := e.cfg.Coordinator; c != nil && c.release() {
 			e.mu.Lock()
 			e.version++
@@ -359,7 +362,7 @@ func (e *Engine) save() {
 		}
 	}
 	if c := e.cfg.Coordinator; c != nil && meta.Sender {
-		c.share(ctx, st)
+		c.share(st) // written by the coordinator's own goroutine: Redis never holds this one up
 	}
 	if ok {
 		e.mu.Lock()
@@ -382,8 +385,8 @@ func (e *Engine) senderChanged() {
 	e.kickAll()
 }
 
-// shareNow saves the whole state as the replicas' shared state.
-func (e *Engine) shareNow() {
+// shareAll has the whole state saved as the replicas' shared state.
+func (e *Engine) shareAll() {
 	c := e.cfg.Coordinator
 	if c == nil || !c.Leading() {
 		return
@@ -391,9 +394,7 @@ func (e *Engine) shareNow() {
 	e.mu.Lock()
 	st := e.st.clone()
 	e.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c.share(ctx, st)
+	c.share(st)
 }
 
 // adopt takes the replicas' shared state: on a replica that does not send, at every

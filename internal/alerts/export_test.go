@@ -7,3 +7,6 @@ func (c *Coordinator) OnPoll(f func()) { c.polled = f }
 // OnStep makes the engine call f after each look of an outbox at what its channel is
 // owed. Call it before Run.
 func (e *Engine) OnStep(f func(channelID string)) { e.stepped = f }
+
+// Share queues st to be written to Redis, as the engine's saves do.
+func (c *Coordinator) Share(st State) { c.share(st) }
