@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -45,7 +44,9 @@ func (t *tableInfo) has(column string) bool { return slices.Contains(t.columns, 
 
 // tableInfoCache looks the table up once; a failed look-up is tried again next time.
 type tableInfoCache struct {
-	mu   sync.Mutex
+	// turn is a lock a caller can stop waiting for: one lookup at a time, and a request
+	// whose context ends while the database does not answer gives up its place.
+	turn chan struct{}
 	info *tableInfo
 }
 
@@ -54,8 +55,12 @@ type tableInfoCache struct {
 // of btree indexes count: an INCLUDE column or a BRIN or hash index cannot serve an
 // ordered read. An index created on the doctor's advice is used after a restart.
 func (db *DB) table(ctx context.Context) (*tableInfo, error) {
-	db.tableInfo.mu.Lock()
-	defer db.tableInfo.mu.Unlock()
+	select {
+	case db.tableInfo.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("sync_history's columns and indexes: %w", classify(ctx.Err()))
+	}
+	defer func() { <-db.tableInfo.turn }()
 	if db.tableInfo.info != nil {
 		return db.tableInfo.info, nil
 	}

@@ -99,7 +99,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &DB{pool: pool, role: cfg.ConnConfig.User}, nil
+	return &DB{pool: pool, role: cfg.ConnConfig.User, tableInfo: tableInfoCache{turn: make(chan struct{}, 1)}}, nil
 }
 
 // Close releases the pool's connections.
