@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/syncwatch/syncwatch/internal/pgtest"
@@ -263,36 +264,8 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 
 	// Hold a request genuinely in flight: figures never computed before (13 days), whose
 	// queries wait for a lock the test holds.
-	lock, err := db.Conn().Begin(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Rollback(context.Background())
-	if _, err := lock.Exec(context.Background(), "LOCK TABLE orchestration.sync_history IN ACCESS EXCLUSIVE MODE"); err != nil {
-		t.Fatal(err)
-	}
-	type answer struct {
-		status int
-		body   []byte
-		err    error
-	}
-	answered := make(chan answer, 1)
-	go func() {
-		resp, err := http.Get(s.base + "api/performance-charts/?days=13")
-		if err != nil {
-			answered <- answer{err: err}
-			return
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		answered <- answer{resp.StatusCode, body, err}
-	}()
-	poll(t, "a query of the request waits for the lock", func() bool {
-		var waiting int
-		err := db.Conn().QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
-		return err == nil && waiting > 0
-	})
+	lock := lockHistory(t, db)
+	answered := requestWaitingForTheLock(t, db, s.base+"api/performance-charts/?days=13")
 
 	// The signal arrives; the server stops listening at once...
 	s.cancel()
@@ -327,36 +300,8 @@ func TestShutdownStopsRequestsAfterTheGrace(t *testing.T) {
 	if status, _, _ := get(t, s.base+"api/stats/", nil); status != 200 {
 		t.Fatalf("got %d before shutdown", status)
 	}
-	lock, err := db.Conn().Begin(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Rollback(context.Background())
-	if _, err := lock.Exec(context.Background(), "LOCK TABLE orchestration.sync_history IN ACCESS EXCLUSIVE MODE"); err != nil {
-		t.Fatal(err)
-	}
-	type answer struct {
-		status int
-		body   []byte
-		err    error
-	}
-	answered := make(chan answer, 1)
-	go func() {
-		resp, err := http.Get(s.base + "api/history.csv")
-		if err != nil {
-			answered <- answer{err: err}
-			return
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		answered <- answer{resp.StatusCode, body, err}
-	}()
-	poll(t, "the export waits for the lock", func() bool {
-		var waiting int
-		err := db.Conn().QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
-		return err == nil && waiting > 0
-	})
+	lockHistory(t, db)
+	answered := requestWaitingForTheLock(t, db, s.base+"api/history.csv")
 	s.cancel()
 	// The lock is never released: the export is stopped at the end of the grace.
 	a := <-answered
@@ -367,6 +312,52 @@ func TestShutdownStopsRequestsAfterTheGrace(t *testing.T) {
 		t.Errorf("got %v, want a clean shutdown", err)
 	}
 	s.done <- nil // for the cleanup
+}
+
+// lockHistory locks sync_history until the test ends or the transaction it returns is
+// rolled back: every query of it waits.
+func lockHistory(t *testing.T, db *pgtest.DB) pgx.Tx {
+	t.Helper()
+	lock, err := db.Conn().Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lock.Rollback(context.Background()) })
+	if _, err := lock.Exec(context.Background(), "LOCK TABLE orchestration.sync_history IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	return lock
+}
+
+// answer is what a request got.
+type answer struct {
+	status int
+	body   []byte
+	err    error
+}
+
+// requestWaitingForTheLock sends a GET to url, and returns once one of its queries waits
+// for a lock (see lockHistory); its answer comes on the channel.
+func requestWaitingForTheLock(t *testing.T, db *pgtest.DB, url string) <-chan answer {
+	t.Helper()
+	answered := make(chan answer, 1)
+	go func() {
+		resp, err := http.Get(url)
+		if err != nil {
+			answered <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		answered <- answer{resp.StatusCode, body, err}
+	}()
+	poll(t, "a query of the request waits for the lock", func() bool {
+		var waiting int
+		err := db.Conn().QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
+		return err == nil && waiting > 0
+	})
+	return answered
 }
 
 // poll waits until cond holds, for conditions outside this process that send no signal
