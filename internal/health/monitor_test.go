@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -25,35 +26,13 @@ import (
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
 
-// hungPeer accepts TCP connections and never answers.
+// hungPeer accepts TCP connections and never answers: each waits, unread, until the
+// test's end closes it.
 func hungPeer(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
+	return fakePeer(t, func(c net.Conn) {
+		_, _ = io.Copy(io.Discard, c) // returns when the test's end closes c
 	})
-	return l.Addr().String()
 }
 
 func TestHungPeersDoNotBlock(t *testing.T) {
