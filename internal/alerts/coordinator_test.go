@@ -140,7 +140,13 @@ func TestReplicasSendEachNotificationOnceAcrossAHandover(t *testing.T) {
 	}
 	settled(t, lead.e)
 	follow.ch.none(t)
-	// The other replica shows the sender's channel status.
+	// The other replica shows the sender's channel status, once the sender's coordinator
+	// has written it to Redis (it writes between its polls, never within a delivery).
+	state := redis.Client(t, 0)
+	outside(t, "the sender's state in Redis has its channel's success", func() bool {
+		v, err := state.Get(context.Background(), "syncwatch:alerts:test:state").Result()
+		return err == nil && strings.Contains(v, `"last_success":"`)
+	})
 	follow.poll(t)
 	waitView(t, follow.e, "the sender's channel status", func(v alerts.View) bool { return v.Channels[0].LastSuccess != nil })
 
@@ -307,5 +313,18 @@ func TestSavingNeverWaitsForRedis(t *testing.T) {
 	case <-done:
 	case <-time.After(lease / 3 / 2): // a write would wait for its timeout, lease/3
 		t.Fatal("saving the shared state waited for Redis")
+	}
+}
+
+// outside waits until cond holds, for a condition outside this process that sends no
+// signal (what a Redis holds); it gives up after 10 s.
+func outside(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("never: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

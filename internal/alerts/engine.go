@@ -281,6 +281,9 @@ func (e *Engine) applyLocked(ev evaluation, now time.Time) {
 		if r.Firing {
 			r.Firing, r.ResolvedAt = false, now
 			r.Alert.EndsAt = now
+			if ev.outOfScope(r.Alert) {
+				r.Alert.Summary = "No longer judged: no run of it started in the last 30 days. " + r.Alert.Summary
+			}
 			e.st.Resolved[fp] = r
 			e.log.Info("alert resolved", "alert", r.Alert.Name, "labels", labelText(r.Alert.Labels))
 		}

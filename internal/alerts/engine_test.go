@@ -68,8 +68,12 @@ func TestAnAlertIsSentOnceWhenItFiresAndOnceWhenItResolves(t *testing.T) {
 
 	h.e.Evaluate(recovered(h.clock.Now()))
 	for _, ch := range []*fakeChannel{slack, hook} {
-		if got := describe(ch.next(t)); got != "-sync_failing{crm=hubspot,sync_type=contacts}" {
+		m := ch.next(t)
+		if got := describe(m); got != "-sync_failing{crm=hubspot,sync_type=contacts}" {
 			t.Fatalf("%s: %s", ch.id, got)
+		}
+		if got := m.Resolved[0].Summary; strings.HasPrefix(got, "No longer judged") {
+			t.Errorf("%s: a recovery resolved as %q", ch.id, got)
 		}
 	}
 	h.e.Evaluate(recovered(h.clock.Now()))
@@ -77,6 +81,28 @@ func TestAnAlertIsSentOnceWhenItFiresAndOnceWhenItResolves(t *testing.T) {
 	slack.none(t)
 	if v := h.e.View(); len(v.Resolved) != 1 || v.Resolved[0].ResolvedAt == nil || v.Channels[0].LastSuccess == nil {
 		t.Errorf("view: %+v", v)
+	}
+}
+
+// An alert about an entity (or a CRM) that has no row started in the last 30 days any
+// more resolves, since nothing is left to judge; its resolution says so, not that it
+// recovered.
+func TestAnAlertWhoseEntityLeftTheWindowSaysWhyItResolved(t *testing.T) {
+	t.Parallel()
+	ch := newFake("webhook")
+	h := start(t, alerts.Config{Channels: channels(ch)})
+	h.e.Evaluate(twoFailing(h.clock.Now()))
+	if got := describe(ch.next(t)); got != "+sync_failing{crm=hubspot,sync_type=contacts}" {
+		t.Fatal(got)
+	}
+	h.clock.Advance(time.Minute)
+	h.e.Evaluate(fresh(h.clock.Now())) // its last row left the 30 days: no entity is listed
+	m := ch.next(t)
+	if got := describe(m); got != "-sync_failing{crm=hubspot,sync_type=contacts}" {
+		t.Fatal(got)
+	}
+	if got := m.Resolved[0].Summary; !strings.HasPrefix(got, "No longer judged: no run of it started in the last 30 days. Hubspot contacts failed") {
+		t.Errorf("resolved as %q, want it to say it is no longer judged, then what it was", got)
 	}
 }
 

@@ -136,6 +136,23 @@ type candidate struct {
 type evaluation struct {
 	candidates []candidate
 	judged     map[string]bool
+	// entities and crms are those with a row started in the last 30 days: the scope of
+	// the rules over entities (sync_failing, empty_runs) and of sync_stale.
+	entities map[[2]string]bool
+	crms     map[string]bool
+}
+
+// outOfScope reports whether an alert of the rules over the 30 days is about an entity
+// (or a CRM) that has no row started in them any more: it resolves because nothing is
+// left to judge, not because anything succeeded, and its resolution says so.
+func (ev evaluation) outOfScope(a notify.Alert) bool {
+	switch a.Name {
+	case SyncFailing, EmptyRuns:
+		return !ev.entities[[2]string{a.Labels["crm"], a.Labels["sync_type"]}]
+	case SyncStale:
+		return !ev.crms[a.Labels["crm"]]
+	}
+	return false
 }
 
 // evaluate applies the rules to s at now.
@@ -151,6 +168,10 @@ func (r Rules) evaluate(s dashboard.Snapshot, now time.Time) evaluation {
 	if s.HasFigures && !s.Stale {
 		for _, name := range figureRules {
 			ev.judged[name] = true
+		}
+		ev.entities, ev.crms = make(map[[2]string]bool, len(s.Entities)), make(map[string]bool)
+		for _, e := range s.Entities {
+			ev.entities[[2]string{e.CRMSource, e.SyncType}], ev.crms[e.CRMSource] = true, true
 		}
 		r.failing(s, add)
 		r.stale(s, now, add)
