@@ -244,26 +244,11 @@ func (db *DB) RunByID(ctx context.Context, id int64) (syncs.RunDetail, bool, err
 	var d syncs.RunDetail
 	found := false
 	err := db.query(ctx, "run", q, func(rows *sql.Rows) error {
-		var r syncs.Run
-		var source, syncType, status, head, tail, raw, endpoint, config, metrics sql.NullString
-		var start, end, processed, created, updated, failed, length, createdAt sql.NullInt64
-		var withNUL []byte
-		if err := rows.Scan(&r.ID, &source, &syncType, &status, &start, &end,
-			&processed, &created, &updated, &failed, &head, &tail, &length, &withNUL,
-			&raw, &endpoint, &createdAt, &config, &metrics); err != nil {
+		var raw, endpoint, config, metrics sql.NullString
+		var createdAt sql.NullInt64
+		r, err := scanRun(rows, &raw, &endpoint, &createdAt, &config, &metrics)
+		if err != nil {
 			return err
-		}
-		r.CRMSource, r.SyncType, r.Status = source.String, syncType.String, status.String
-		r.Start, r.End = timeOf(start.Int64), nullTime(end)
-		r.RecordsProcessed, r.RecordsCreated = nullInt(processed), nullInt(created)
-		r.RecordsUpdated, r.RecordsFailed = nullInt(updated), nullInt(failed)
-		switch {
-		case withNUL != nil:
-			msg := messageWithNUL(string(withNUL))
-			r.ErrorMessage = &msg
-		case head.Valid:
-			msg := syncs.CutMessage(head.String, tail.String, int(length.Int64))
-			r.ErrorMessage = &msg
 		}
 		d = syncs.RunDetail{Run: r, RawStatus: raw.String, Columns: append([]string(nil), tableColumns...),
 			Endpoint: nullString(endpoint), CreatedAt: nullTime(createdAt),

@@ -62,19 +62,14 @@ func (db *DB) Entities(ctx context.Context, q syncs.EntityQuery) ([]syncs.Entity
 	failed := map[int64]int{} // id of a failed LastFinished → its index in read
 	err := db.query(ctx, "entities", entitiesSQL, func(rows *sql.Rows) error {
 		var e syncs.EntityRow
-		var source, syncType, status sql.NullString
-		var start, end, processed, created, updated, failedRecords, lastSuccess, firstStart sql.NullInt64
-		if err := rows.Scan(&e.Run.ID, &source, &syncType, &status, &start, &end,
-			&processed, &created, &updated, &failedRecords,
-			&e.Latest, &e.LastFinished, &e.LastTimed, &e.SuccessRank, &e.ConsecutiveFailures, &lastSuccess,
-			&firstStart); err != nil {
+		var lastSuccess, firstStart sql.NullInt64
+		var err error
+		e.Run, err = scanRunCounts(rows, &e.Latest, &e.LastFinished, &e.LastTimed, &e.SuccessRank,
+			&e.ConsecutiveFailures, &lastSuccess, &firstStart)
+		if err != nil {
 			return err
 		}
 		r := &e.Run
-		r.CRMSource, r.SyncType, r.Status = source.String, syncType.String, status.String
-		r.Start, r.End = timeOf(start.Int64), nullTime(end)
-		r.RecordsProcessed, r.RecordsCreated = nullInt(processed), nullInt(created)
-		r.RecordsUpdated, r.RecordsFailed = nullInt(updated), nullInt(failedRecords)
 		e.LastSuccess = nullTime(lastSuccess)
 		e.FirstStart = timeOf(firstStart.Int64)
 		if e.LastFinished && r.Status == syncs.StatusFailed {
@@ -119,15 +114,7 @@ func (db *DB) StuckRuns(ctx context.Context, stuckBefore time.Time, limit int) (
 		ORDER BY start_time, id LIMIT ?2`
 	var runs []syncs.Run
 	err := db.query(ctx, "stuck runs", q, func(rows *sql.Rows) error {
-		var r syncs.Run
-		var source, syncType, status sql.NullString
-		var start, end, processed, created, updated, failed sql.NullInt64
-		err := rows.Scan(&r.ID, &source, &syncType, &status, &start, &end,
-			&processed, &created, &updated, &failed)
-		r.CRMSource, r.SyncType, r.Status = source.String, syncType.String, status.String
-		r.Start, r.End = timeOf(start.Int64), nullTime(end)
-		r.RecordsProcessed, r.RecordsCreated = nullInt(processed), nullInt(created)
-		r.RecordsUpdated, r.RecordsFailed = nullInt(updated), nullInt(failed)
+		r, err := scanRunCounts(rows)
 		runs = append(runs, r)
 		return err
 	}, micros(stuckBefore), limit)

@@ -39,23 +39,15 @@ var runColumns = `id, crm_source, sync_type, ` + canonicalStatusSQL + ` AS statu
 // scanRun reads runColumns. Every column is read as nullable, whatever the schema says:
 // a file edited by hand, or made by an older table definition, must not stop the
 // dashboard.
-func scanRun(rows *sql.Rows) (syncs.Run, error) {
-	var r syncs.Run
-	var source, syncType, status, head, tail sql.NullString
-	var start, end, processed, created, updated, failed, length sql.NullInt64
+// The columns that follow runColumns, if any, are read into extra.
+func scanRun(rows *sql.Rows, extra ...any) (syncs.Run, error) {
+	var head, tail sql.NullString
+	var length sql.NullInt64
 	var withNUL []byte
-	err := rows.Scan(&r.ID, &source, &syncType, &status, &start, &end,
-		&processed, &created, &updated, &failed, &head, &tail, &length, &withNUL)
+	r, err := scanRunCounts(rows, append([]any{&head, &tail, &length, &withNUL}, extra...)...)
 	if err != nil {
 		return r, err
 	}
-	r.CRMSource, r.SyncType, r.Status = source.String, syncType.String, status.String
-	r.Start = timeOf(start.Int64)
-	r.End = nullTime(end)
-	r.RecordsProcessed = nullInt(processed)
-	r.RecordsCreated = nullInt(created)
-	r.RecordsUpdated = nullInt(updated)
-	r.RecordsFailed = nullInt(failed)
 	switch {
 	case withNUL != nil:
 		msg := messageWithNUL(string(withNUL))
@@ -64,6 +56,26 @@ func scanRun(rows *sql.Rows) (syncs.Run, error) {
 		msg := syncs.CutMessage(head.String, tail.String, int(length.Int64))
 		r.ErrorMessage = &msg
 	}
+	return r, nil
+}
+
+// scanRunCounts reads a run without its message: id, crm_source, sync_type, status,
+// start_time, end_time and the four record counts, the first columns of runColumns;
+// then the columns that follow them into extra. Every column is read as nullable, as in
+// scanRun.
+func scanRunCounts(rows *sql.Rows, extra ...any) (syncs.Run, error) {
+	var r syncs.Run
+	var source, syncType, status sql.NullString
+	var start, end, processed, created, updated, failed sql.NullInt64
+	dest := append([]any{&r.ID, &source, &syncType, &status, &start, &end,
+		&processed, &created, &updated, &failed}, extra...)
+	if err := rows.Scan(dest...); err != nil {
+		return r, err
+	}
+	r.CRMSource, r.SyncType, r.Status = source.String, syncType.String, status.String
+	r.Start, r.End = timeOf(start.Int64), nullTime(end)
+	r.RecordsProcessed, r.RecordsCreated = nullInt(processed), nullInt(created)
+	r.RecordsUpdated, r.RecordsFailed = nullInt(updated), nullInt(failed)
 	return r, nil
 }
 
@@ -133,15 +145,7 @@ func (db *DB) LatestByCRM(ctx context.Context) ([]syncs.Run, error) {
 		WHERE s.crm_source IS NOT NULL`
 	var runs []syncs.Run
 	err := db.query(ctx, "latest by crm", q, func(rows *sql.Rows) error {
-		var r syncs.Run
-		var source, syncType, status sql.NullString
-		var start, end, processed, created, updated, failed sql.NullInt64
-		err := rows.Scan(&r.ID, &source, &syncType, &status, &start, &end,
-			&processed, &created, &updated, &failed)
-		r.CRMSource, r.SyncType, r.Status = source.String, syncType.String, status.String
-		r.Start, r.End = timeOf(start.Int64), nullTime(end)
-		r.RecordsProcessed, r.RecordsCreated = nullInt(processed), nullInt(created)
-		r.RecordsUpdated, r.RecordsFailed = nullInt(updated), nullInt(failed)
+		r, err := scanRunCounts(rows)
 		runs = append(runs, r)
 		return err
 	})
