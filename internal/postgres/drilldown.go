@@ -427,16 +427,10 @@ func (db *DB) RunByID(ctx context.Context, id int64) (syncs.RunDetail, bool, err
 	var d syncs.RunDetail
 	found := false
 	err = db.query(ctx, "run", sql, func(rows pgx.Rows) error {
-		var r syncs.Run
-		var head, tail *string
-		var length *int
-		if err := rows.Scan(&r.ID, &r.CRMSource, &r.SyncType, &r.Status, &r.Start, &r.End,
-			&r.RecordsProcessed, &r.RecordsCreated, &r.RecordsUpdated, &r.RecordsFailed,
-			&head, &tail, &length, &d.RawStatus, &d.Endpoint, &d.CreatedAt, &d.Configuration,
-			&d.PerformanceMetrics); err != nil {
+		r, err := scanRun(rows, &d.RawStatus, &d.Endpoint, &d.CreatedAt, &d.Configuration, &d.PerformanceMetrics)
+		if err != nil {
 			return err
 		}
-		r.ErrorMessage = cutMessage(head, tail, length)
 		d.Run, found = r, true
 		return nil
 	}, id)

@@ -79,14 +79,14 @@ func (db *DB) Entities(ctx context.Context, q syncs.EntityQuery) ([]syncs.Entity
 	failedAt := map[int64]int{} // a failed LastFinished row's id → its index in read
 	err := db.query(ctx, "entities", entitiesSQL, func(rows pgx.Rows) error {
 		var e syncs.EntityRow
-		r := &e.Run
 		var rank *int
-		if err := rows.Scan(&r.ID, &r.CRMSource, &r.SyncType, &r.Status, &r.Start, &r.End,
-			&r.RecordsProcessed, &r.RecordsCreated, &r.RecordsUpdated, &r.RecordsFailed,
-			&e.Latest, &e.LastFinished, &e.LastTimed, &rank, &e.ConsecutiveFailures, &e.LastSuccess,
-			&e.FirstStart); err != nil {
+		var err error
+		e.Run, err = scanRunCounts(rows, &e.Latest, &e.LastFinished, &e.LastTimed, &rank,
+			&e.ConsecutiveFailures, &e.LastSuccess, &e.FirstStart)
+		if err != nil {
 			return err
 		}
+		r := &e.Run
 		if rank != nil {
 			e.SuccessRank = *rank
 		}
@@ -134,9 +134,7 @@ func (db *DB) StuckRuns(ctx context.Context, stuckBefore time.Time, limit int) (
 		ORDER BY start_time, id LIMIT $2`
 	var runs []syncs.Run
 	err := db.query(ctx, "stuck runs", sql, func(rows pgx.Rows) error {
-		var r syncs.Run
-		err := rows.Scan(&r.ID, &r.CRMSource, &r.SyncType, &r.Status, &r.Start, &r.End,
-			&r.RecordsProcessed, &r.RecordsCreated, &r.RecordsUpdated, &r.RecordsFailed)
+		r, err := scanRunCounts(rows)
 		runs = append(runs, r)
 		return err
 	}, stuckBefore, limit)

@@ -38,18 +38,26 @@ var (
 		` THEN right(error_message, ` + strconv.Itoa(syncs.MessageTail) + `) END`
 )
 
-func scanRun(rows pgx.Rows) (syncs.Run, error) {
-	var r syncs.Run
+// scanRun reads runColumns, then the columns that follow them into extra.
+func scanRun(rows pgx.Rows, extra ...any) (syncs.Run, error) {
 	var head, tail *string
 	var length *int
-	err := rows.Scan(&r.ID, &r.CRMSource, &r.SyncType, &r.Status, &r.Start, &r.End,
-		&r.RecordsProcessed, &r.RecordsCreated, &r.RecordsUpdated, &r.RecordsFailed,
-		&head, &tail, &length)
+	r, err := scanRunCounts(rows, append([]any{&head, &tail, &length}, extra...)...)
 	if err != nil {
 		return r, err
 	}
 	r.ErrorMessage = cutMessage(head, tail, length)
 	return r, nil
+}
+
+// scanRunCounts reads a run without its message: id, crm_source, sync_type, status,
+// start_time, end_time and the four record counts, the first columns of runColumns;
+// then the columns that follow them into extra.
+func scanRunCounts(rows pgx.Rows, extra ...any) (syncs.Run, error) {
+	var r syncs.Run
+	err := rows.Scan(append([]any{&r.ID, &r.CRMSource, &r.SyncType, &r.Status, &r.Start, &r.End,
+		&r.RecordsProcessed, &r.RecordsCreated, &r.RecordsUpdated, &r.RecordsFailed}, extra...)...)
+	return r, err
 }
 
 // cutMessage joins the parts of a message read with runColumns; NULL stays NULL.
@@ -115,9 +123,7 @@ func (db *DB) LatestByCRM(ctx context.Context) ([]syncs.Run, error) {
 		WHERE s.crm_source IS NOT NULL`
 	var runs []syncs.Run
 	err := db.query(ctx, "latest by crm", sql, func(rows pgx.Rows) error {
-		var r syncs.Run
-		err := rows.Scan(&r.ID, &r.CRMSource, &r.SyncType, &r.Status, &r.Start, &r.End,
-			&r.RecordsProcessed, &r.RecordsCreated, &r.RecordsUpdated, &r.RecordsFailed)
+		r, err := scanRunCounts(rows)
 		runs = append(runs, r)
 		return err
 	})
