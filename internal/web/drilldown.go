@@ -142,7 +142,8 @@ type drillPageData struct {
 
 func parseDrillPage(static *staticFiles) (*template.Template, error) {
 	t, err := template.New("drill.html").Funcs(template.FuncMap{
-		"static": static.url,
+		"static":   static.url,
+		"preloads": static.preloads,
 	}).ParseFS(templateFS, "templates/drill.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: drill-down template: %w", err)

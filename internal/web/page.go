@@ -50,7 +50,8 @@ type initialData struct {
 
 func parsePage(static *staticFiles) (*template.Template, error) {
 	t, err := template.New("page.html").Funcs(template.FuncMap{
-		"static": static.url,
+		"static":   static.url,
+		"preloads": static.preloads,
 	}).ParseFS(templateFS, "templates/page.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: page template: %w", err)

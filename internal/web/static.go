@@ -36,6 +36,9 @@ const moduleDir = "static/js"
 // name are an error at start-up rather than one silently hiding the other.
 type staticFiles struct {
 	files map[string]staticFile
+	// imports maps each module of moduleDir to the sibling modules it imports directly,
+	// by base name.
+	imports map[string][]string
 }
 
 type staticFile struct {
@@ -61,7 +64,7 @@ func loadStatic() (*staticFiles, error) {
 // point, whose URL the page (never cached) names. Modules that did not change keep their
 // URLs and stay cached. Import cycles are refused, since they admit no such order.
 func loadStaticFrom(fsys fs.FS) (*staticFiles, error) {
-	s := &staticFiles{files: make(map[string]staticFile)}
+	s := &staticFiles{files: make(map[string]staticFile), imports: make(map[string][]string)}
 	modules := make(map[string]*module)
 	err := fs.WalkDir(fsys, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -159,6 +162,9 @@ func (s *staticFiles) versionImports(modules map[string]*module) error {
 			if failure = visit(target); failure != nil {
 				return lit
 			}
+			if !slices.Contains(s.imports[name], target) {
+				s.imports[name] = append(s.imports[name], target)
+			}
 			return []byte(string(g[1]) + spec + "?v=" + s.files[target].hash + string(g[3]))
 		})
 		if failure != nil {
@@ -187,6 +193,33 @@ func (s *staticFiles) url(name string) (string, error) {
 		return "", fmt.Errorf("web: no static file %q", name)
 	}
 	return "static/" + path.Base(name) + "?v=" + f.hash, nil
+}
+
+// preloads are the versioned URLs, relative to the base path and sorted, of every
+// module that the entry module (its path under static/, "js/dashboard.js") imports,
+// directly or not: what a page preloads, so that the browser fetches them all at once
+// rather than one level of imports at a time. They come from the imports the loader
+// rewrote, so a page's list cannot drift from its modules.
+func (s *staticFiles) preloads(entry string) ([]string, error) {
+	if _, err := s.url(entry); err != nil || path.Dir(path.Join("static", entry)) != moduleDir {
+		return nil, fmt.Errorf("web: no module %q to preload the imports of", entry)
+	}
+	seen := map[string]bool{path.Base(entry): true}
+	queue := []string{path.Base(entry)}
+	var urls []string
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		for _, imported := range s.imports[name] {
+			if !seen[imported] {
+				seen[imported] = true
+				queue = append(queue, imported)
+				urls = append(urls, "static/"+imported+"?v="+s.files[imported].hash)
+			}
+		}
+	}
+	slices.Sort(urls)
+	return urls, nil
 }
 
 // handleStatic serves GET {base}static/{file}.
