@@ -536,40 +536,7 @@ func (o oracle) crmStatus() []dashboard.CRMStatus {
 
 	out := make([]dashboard.CRMStatus, 0, len(sources))
 	for _, source := range sources {
-		c := dashboard.CRMStatus{Source: source, Name: syncs.DisplayName(source), Status: "never"}
-		var latest *histRow
-		for i, r := range o.rows {
-			if r.CRMSource != source {
-				continue
-			}
-			if latest == nil || startedLater(r, *latest) < 0 {
-				latest = &o.rows[i]
-			}
-			if r.status == "running" {
-				c.Running++
-				if stuck(r) {
-					c.Stuck++
-				}
-			}
-			if at, _ := r.finishedAt(); r.status == "success" && (c.LastSuccess == nil || at.After(*c.LastSuccess)) {
-				c.LastSuccess = ptr(at)
-			}
-		}
-		if latest != nil {
-			c.Status = latest.status
-			c.SyncType = ptr(latest.SyncType)
-			c.LastStart = ptr(latest.Start)
-			if latest.status != "running" {
-				c.LastSync = latest.End
-			}
-			c.RecordsProcessed = ptr(latest.RecordsProcessed)
-			c.RecordsCreated = ptr(latest.RecordsCreated)
-			c.RecordsUpdated = ptr(latest.RecordsUpdated)
-			if us, ok := latest.durationMicros(); ok {
-				c.DurationSeconds = ptr(seconds(us))
-				c.RecordsPerSecond = recordsPerSecond(latest.RecordsProcessed, us)
-			}
-		}
+		c := o.crmHeader(source)
 		// No schedules are inserted: next_sync is null, nothing is overdue.
 		out = append(out, c)
 	}

@@ -316,7 +316,8 @@ func (o oracle) crmCharts(source string, n int) dashboard.CRMCharts {
 	return c
 }
 
-// crmHeader is a CRM's line made as api/crm-status/ makes it, for a CRM it does not list.
+// crmHeader is a CRM's line of api/crm-status/ from its rows (a CRM's page makes it the
+// same way for a CRM the overview does not list).
 func (o oracle) crmHeader(source string) dashboard.CRMStatus {
 	c := dashboard.CRMStatus{Source: source, Name: syncs.DisplayName(source), Status: "never"}
 	var latest *histRow
