@@ -97,24 +97,7 @@ func jsonPaths(t *testing.T, raw []byte) []string {
 	if err := json.Unmarshal(raw, &v); err != nil {
 		t.Fatalf("%s: %v", raw, err)
 	}
-	var paths []string
-	var walk func(prefix string, v any)
-	walk = func(prefix string, v any) {
-		m, ok := v.(map[string]any)
-		if !ok {
-			paths = append(paths, prefix)
-			return
-		}
-		if len(m) == 0 {
-			paths = append(paths, prefix+"{}")
-		}
-		for k, sub := range m {
-			walk(prefix+"."+k, sub)
-		}
-	}
-	walk("", v)
-	slices.Sort(paths)
-	return paths
+	return valuePaths(v)
 }
 
 // TestAMQPControlMessageGuard: every message the package can build passes the guard, and

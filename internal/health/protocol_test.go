@@ -124,6 +124,12 @@ func shapeOf(t *testing.T, raw []byte) []string {
 		t.Fatal(err)
 	}
 	v["body"] = cmd
+	return valuePaths(v)
+}
+
+// valuePaths lists every path of a decoded JSON value to its leaves (and its empty
+// objects, as "{}"), sorted.
+func valuePaths(v any) []string {
 	var paths []string
 	var walk func(prefix string, v any)
 	walk = func(prefix string, v any) {
