@@ -701,21 +701,25 @@ func drillHostileText(t *testing.T, h Harness) {
 			t.Fatal(all[i])
 		}
 	}
-	checkClean(t, all)
+	// A run's page shows its whole message (a CSV cell too): up to 21,000 characters.
+	checkClean(t, all, 21000)
 	var b bytes.Buffer
 	if err := d.ExportHistoryCSV(ctx(t), &b, func() {}, dashboard.HistoryQuery{Limit: 10}); err != nil {
 		t.Fatal(err)
 	}
-	checkClean(t, b.String())
+	checkClean(t, b.String(), 21000)
 }
 
-// checkClean fails when any text in v (encoded as JSON when it is not a string) holds a
-// control or bidirectional character, a secret of Hostile, or more than 5,000 characters.
-func checkClean(t *testing.T, v any) {
+// checkClean fails when any text in v (encoded as JSON when it is not a string; a string
+// is read line by line, as a CSV file) holds a control or bidirectional character, a
+// secret of Hostile, or more than maxRunes characters.
+func checkClean(t *testing.T, v any, maxRunes int) {
 	t.Helper()
 	var texts []string
 	if s, ok := v.(string); ok {
-		texts = strings.Split(s, "\n")
+		for _, line := range strings.Split(s, "\n") {
+			texts = append(texts, strings.TrimSuffix(line, "\r")) // CSV ends its records with CRLF
+		}
 	} else {
 		body, err := json.Marshal(v)
 		if err != nil {
@@ -744,12 +748,12 @@ func checkClean(t *testing.T, v any) {
 	}
 	for _, s := range texts {
 		if strings.ContainsFunc(s, func(r rune) bool {
-			return r != '\n' && r != '\t' && r != '\r' && unicode.IsControl(r) || r == '\u202E'
+			return r != '\n' && r != '\t' && unicode.IsControl(r) || r == '\u202E'
 		}) {
 			t.Errorf("got %.80q: a control or bidi character reached the answer", s)
 		}
-		if utf8.RuneCountInString(s) > 21000 {
-			t.Errorf("got a text of %d characters, want it cut", utf8.RuneCountInString(s))
+		if n := utf8.RuneCountInString(s); n > maxRunes {
+			t.Errorf("got a text of %d characters, want at most %d", n, maxRunes)
 		}
 		if strings.Contains(s, "sk_live_0123456789abcdef") {
 			t.Errorf("got %.80q…: a secret reached the answer", s)
