@@ -47,16 +47,7 @@ func randomAgreement(t *testing.T, h Harness) {
 				t.Fatal(err)
 			}
 			d, fx := open(t, h, loc, Now)
-			rows := newHistoryGen(s.seed, loc).rows()
-			ids := fx.Insert(t, rows...)
-			if len(ids) != len(rows) {
-				t.Fatalf("inserted %d rows, got %d ids", len(rows), len(ids))
-			}
-			hist := make(history, len(rows))
-			for i, r := range rows {
-				hist[i] = histRow{Row: r.WithDefaults(), id: ids[i], status: canonicalStatus(r.Status)}
-			}
-			o := oracle{rows: hist, loc: loc, seed: s.seed}
+			o := insertForOracle(t, fx, newHistoryGen(s.seed, loc).rows(), loc, s.seed)
 			o.checkStats(t, d)
 			o.checkCRMStatus(t, d)
 			o.checkRecentSyncs(t, d)
@@ -88,6 +79,21 @@ const (
 	crmTieA = "alphacrm"
 	crmTieB = "betacrm"
 )
+
+// insertForOracle inserts rows and returns the oracle that reads them as the store has
+// them (ids, defaults, canonical statuses).
+func insertForOracle(t *testing.T, fx Fixture, rows []Row, loc *time.Location, seed uint64) oracle {
+	t.Helper()
+	ids := fx.Insert(t, rows...)
+	if len(ids) != len(rows) {
+		t.Fatalf("inserted %d rows, got %d ids", len(rows), len(ids))
+	}
+	hist := make(history, len(rows))
+	for i, r := range rows {
+		hist[i] = histRow{Row: r.WithDefaults(), id: ids[i], status: canonicalStatus(r.Status)}
+	}
+	return oracle{rows: hist, loc: loc, seed: seed}
+}
 
 // sampleMessages are shaped like the messages the sync engines write
 // (as the warehouse writes them; see internal/demo/messages.go), some carrying secrets to mask.

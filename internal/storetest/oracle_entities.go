@@ -25,16 +25,7 @@ func randomEntities(t *testing.T, h Harness) {
 			t.Logf("seed %d", seed)
 			store, fx := openStore(t, h)
 			g := newHistoryGen(seed, time.UTC)
-			rows := append(g.rows(), g.crowdedRows()...)
-			ids := fx.Insert(t, rows...)
-			if len(ids) != len(rows) {
-				t.Fatalf("inserted %d rows, got %d ids", len(rows), len(ids))
-			}
-			hist := make(history, len(rows))
-			for i, r := range rows {
-				hist[i] = histRow{Row: r.WithDefaults(), id: ids[i], status: canonicalStatus(r.Status)}
-			}
-			o := oracle{rows: hist, loc: time.UTC, seed: seed}
+			o := insertForOracle(t, fx, append(g.rows(), g.crowdedRows()...), time.UTC, seed)
 			o.checkCoverage(t)
 			o.checkEntities(t, store)
 			o.checkStuckRuns(t, store)

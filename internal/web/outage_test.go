@@ -19,11 +19,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/syncwatch/syncwatch/internal/browsertest"
-	"github.com/syncwatch/syncwatch/internal/dashboard"
 	"github.com/syncwatch/syncwatch/internal/pgtest"
-	"github.com/syncwatch/syncwatch/internal/postgres"
 	"github.com/syncwatch/syncwatch/internal/storetest"
-	"github.com/syncwatch/syncwatch/internal/web"
 )
 
 // The API's answer when the database cannot be reached and no earlier figures exist.
@@ -186,22 +183,7 @@ func setConnections(t *testing.T, db *pgtest.DB, allow bool) {
 // A page that could load none of its figures from the database (it was never reachable)
 // says in every part what is missing and why: no part stays on "Loading…".
 func testNothingLoaded(t *testing.T, b *browsertest.Browser) {
-	// Nothing listens on port 1: every query fails at once.
-	store, err := postgres.Open(context.Background(), "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=1", postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
-	dash, err := dashboard.New(dashboard.Config{Store: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := web.NewServer(web.Config{BasePath: basePath, Figures: dash})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
+	ts := siteWithoutDatabase(t)
 
 	tab := open(t, b, ts.URL+basePath, 360, 800, true)
 	tab.WaitFor(t, 10*time.Second, `document.getElementById("banner").dataset.tone === "danger"`)

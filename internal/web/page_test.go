@@ -92,22 +92,7 @@ func TestPageCarriesItsFirstFiguresSafely(t *testing.T) {
 
 func TestPageRendersWithoutADatabase(t *testing.T) {
 	t.Parallel()
-	// Nothing listens on port 1: every query fails at once.
-	store, err := postgres.Open(context.Background(), "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=1", postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
-	dash, err := dashboard.New(dashboard.Config{Store: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := web.NewServer(web.Config{BasePath: basePath, Figures: dash})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
+	ts := siteWithoutDatabase(t)
 	start := time.Now()
 	res, page := get(t, ts.URL+basePath)
 	if res.StatusCode != http.StatusOK {
@@ -164,4 +149,26 @@ func TestVendoredFilesMatchTheirChecksums(t *testing.T) {
 			t.Errorf("the licence %s is missing", licence)
 		}
 	}
+}
+
+// siteWithoutDatabase serves the page over a store whose database never answers: nothing
+// listens on port 1, so every query fails at once.
+func siteWithoutDatabase(t *testing.T) *httptest.Server {
+	t.Helper()
+	store, err := postgres.Open(context.Background(), "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=1", postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	dash, err := dashboard.New(dashboard.Config{Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := web.NewServer(web.Config{BasePath: basePath, Figures: dash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return ts
 }
