@@ -2,7 +2,6 @@ package dashboard_test
 
 import (
 	"context"
-	"maps"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -20,98 +19,12 @@ import (
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
 
-// countingStore counts the questions a real store is asked. It wraps the store in a
-// field, not by embedding, so that a Store method it does not wrap is a compile error
-// (see the assertion below), and TestCountingStoreCountsEveryMethod checks that each
-// wrapper counts.
-type countingStore struct {
-	store syncs.Store
-	calls atomic.Int64
-
-	mu       sync.Mutex
-	byMethod map[string]int64
-}
-
-// count records one call of method.
-func (c *countingStore) count(method string) {
-	c.calls.Add(1)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.byMethod == nil {
-		c.byMethod = make(map[string]int64)
-	}
-	c.byMethod[method]++
-}
-
-// counts returns the calls so far, by method.
-func (c *countingStore) counts() map[string]int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return maps.Clone(c.byMethod)
-}
-
-var _ syncs.Store = (*countingStore)(nil)
-
-func (c *countingStore) RunningByCRM(ctx context.Context, t time.Time) ([]syncs.RunningCount, error) {
-	c.count("RunningByCRM")
-	return c.store.RunningByCRM(ctx, t)
-}
-func (c *countingStore) LatestByCRM(ctx context.Context) ([]syncs.Run, error) {
-	c.count("LatestByCRM")
-	return c.store.LatestByCRM(ctx)
-}
-func (c *countingStore) LastSuccess(ctx context.Context, s string) (time.Time, bool, error) {
-	c.count("LastSuccess")
-	return c.store.LastSuccess(ctx, s)
-}
-func (c *countingStore) FinishedSince(ctx context.Context, w syncs.Window) (syncs.Finished, error) {
-	c.count("FinishedSince")
-	return c.store.FinishedSince(ctx, w)
-}
-func (c *countingStore) StartedByCRM(ctx context.Context, from, to time.Time) ([]syncs.CRMCount, error) {
-	c.count("StartedByCRM")
-	return c.store.StartedByCRM(ctx, from, to)
-}
-func (c *countingStore) RecentFailures(ctx context.Context, limit int) ([]syncs.Run, error) {
-	c.count("RecentFailures")
-	return c.store.RecentFailures(ctx, limit)
-}
-func (c *countingStore) RecentRuns(ctx context.Context, q syncs.RecentQuery) ([]syncs.Run, error) {
-	c.count("RecentRuns")
-	return c.store.RecentRuns(ctx, q)
-}
-func (c *countingStore) Schedules(ctx context.Context) ([]syncs.Schedule, error) {
-	c.count("Schedules")
-	return c.store.Schedules(ctx)
-}
-func (c *countingStore) StartedNear(ctx context.Context, p []syncs.StartProbe) ([]bool, error) {
-	c.count("StartedNear")
-	return c.store.StartedNear(ctx, p)
-}
-func (c *countingStore) Entities(ctx context.Context, q syncs.EntityQuery) ([]syncs.Entity, error) {
-	c.count("Entities")
-	return c.store.Entities(ctx, q)
-}
-func (c *countingStore) StuckRuns(ctx context.Context, before time.Time, limit int) ([]syncs.Run, error) {
-	c.count("StuckRuns")
-	return c.store.StuckRuns(ctx, before, limit)
-}
-func (c *countingStore) SuccessRecords(ctx context.Context, source, syncType string, from, to time.Time, limit int) ([]int64, error) {
-	c.count("SuccessRecords")
-	return c.store.SuccessRecords(ctx, source, syncType, from, to, limit)
-}
-func (c *countingStore) Health(ctx context.Context) (syncs.DatabaseHealth, error) {
-	c.count("Health")
-	return c.store.Health(ctx)
-}
-func (c *countingStore) Close() error { return c.store.Close() }
-
 // TestCountingStoreCountsEveryMethod calls every question of syncs.Store through the
 // counting store, found by reflection, so that a wrapper that forgets to count fails
 // here (a method not wrapped at all does not compile).
 func TestCountingStoreCountsEveryMethod(t *testing.T) {
 	t.Parallel()
-	c := &countingStore{store: nullStore{}}
+	c := storetest.NewCountingStore(nullStore{})
 	storeType := reflect.TypeFor[syncs.Store]()
 	v := reflect.ValueOf(c)
 	for i := range storeType.NumMethod() {
@@ -125,10 +38,10 @@ func TestCountingStoreCountsEveryMethod(t *testing.T) {
 			args[j] = reflect.Zero(method.Type().In(j))
 		}
 		args[0] = reflect.ValueOf(context.Background())
-		before := c.calls.Load()
+		before := c.Calls()
 		method.Call(args)
-		if c.calls.Load() != before+1 {
-			t.Errorf("countingStore.%s does not count its call", m.Name)
+		if c.Calls() != before+1 {
+			t.Errorf("CountingStore.%s does not count its call", m.Name)
 		}
 	}
 }
@@ -178,8 +91,8 @@ func TestViewersNeverMultiplyQueries(t *testing.T) {
 		end := now.Add(-time.Duration(i) * time.Minute)
 		db.Insert(t, storetest.Row{CRMSource: []string{"hubspot", "genius", "acme"}[i%3], Start: end.Add(-time.Minute), End: &end, RecordsProcessed: 10})
 	}
-	open := func() (*dashboard.Dashboard, *countingStore) {
-		counting := &countingStore{store: openStore(t, db)}
+	open := func() (*dashboard.Dashboard, *storetest.CountingStore) {
+		counting := storetest.NewCountingStore(openStore(t, db))
 		d, err := dashboard.New(dashboard.Config{Store: counting, RefreshInterval: time.Hour})
 		if err != nil {
 			t.Fatal(err)
@@ -190,7 +103,7 @@ func TestViewersNeverMultiplyQueries(t *testing.T) {
 	// What one viewer costs: one computation of each figure.
 	one, oneCount := open()
 	viewers(t, one, 1)
-	perRefresh := oneCount.calls.Load()
+	perRefresh := oneCount.Calls()
 	// Each question is asked once: an extra query per refresh would be paid by the
 	// warehouse every interval, viewers or not. (No LastSuccess: every CRM with rows
 	// succeeded in the window; no StartedNear: no schedule, no row in the future.) The
@@ -200,19 +113,19 @@ func TestViewersNeverMultiplyQueries(t *testing.T) {
 		"RunningByCRM": 1, "LatestByCRM": 1, "FinishedSince": 1, "StartedByCRM": 1,
 		"Schedules": 1, "RecentFailures": 1, "RecentRuns": 1,
 	}
-	if diff := cmp.Diff(want, oneCount.counts()); diff != "" {
+	if diff := cmp.Diff(want, oneCount.Counts()); diff != "" {
 		t.Errorf("questions asked for one viewer's page (-want +got):\n%s", diff)
 	}
 
 	// 200 viewers arriving together cost the same.
 	many, manyCount := open()
 	viewers(t, many, 200)
-	if got := manyCount.calls.Load(); got != perRefresh {
+	if got := manyCount.Calls(); got != perRefresh {
 		t.Errorf("200 concurrent viewers: got %d queries, want %d, as for one viewer", got, perRefresh)
 	}
 	// And again, from memory: nothing.
 	viewers(t, many, 200)
-	if got := manyCount.calls.Load(); got != perRefresh {
+	if got := manyCount.Calls(); got != perRefresh {
 		t.Errorf("200 more viewers: got %d queries in all, want still %d", got, perRefresh)
 	}
 	if got := many.Computations(); got != 2 {
@@ -220,11 +133,11 @@ func TestViewersNeverMultiplyQueries(t *testing.T) {
 	}
 
 	// A viewer of other days costs the questions of those days' charts and errors only.
-	before := manyCount.counts()
+	before := manyCount.Counts()
 	if _, err := many.Charts(context.Background(), 30); err != nil {
 		t.Fatal(err)
 	}
-	after := manyCount.counts()
+	after := manyCount.Counts()
 	for _, method := range []string{"Entities", "StuckRuns"} {
 		if after[method] != before[method] {
 			t.Errorf("a viewer of 30 days asked %s (%d, then %d)", method, before[method], after[method])
@@ -348,7 +261,7 @@ func TestEmptyRunsAskOncePerRunOfEmptySuccesses(t *testing.T) {
 		end := now.Add(-time.Duration(i+1) * time.Hour)
 		db.Insert(t, storetest.Row{CRMSource: "hubspot", Start: end.Add(-time.Minute), End: &end}) // 0 records
 	}
-	counting := &countingStore{store: openStore(t, db)}
+	counting := storetest.NewCountingStore(openStore(t, db))
 	clk := clock.NewFake(now)
 	d, err := dashboard.New(dashboard.Config{Store: counting, Clock: clk, RefreshInterval: time.Minute})
 	if err != nil {
@@ -363,7 +276,7 @@ func TestEmptyRunsAskOncePerRunOfEmptySuccesses(t *testing.T) {
 		clk.Advance(time.Minute)
 		first = next(t, snapshots, func(s dashboard.Snapshot) bool { return s.Timestamp.After(first.Timestamp) })
 	}
-	if got := counting.counts()["SuccessRecords"]; got != 1 {
+	if got := counting.Counts()["SuccessRecords"]; got != 1 {
 		t.Errorf("four refreshes asked for the records before the empty runs %d times, want once", got)
 	}
 	if len(first.Entities) != 1 || first.Entities[0].EmptyRuns {

@@ -7,7 +7,7 @@ import (
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
 
-// The drill-down's questions, for the fakes of fakes_test.go and cache_test.go.
+// The drill-down's questions, for the fake of fakes_test.go.
 
 func (nullStore) CRMSummary(context.Context, syncs.CRMQuery) (syncs.CRMSummary, error) {
 	return syncs.CRMSummary{}, nil
@@ -24,29 +24,4 @@ func (nullStore) Neighbours(context.Context, string, string, syncs.Position) (*s
 }
 func (nullStore) OldestStart(context.Context) (time.Time, bool, error) {
 	return time.Time{}, false, nil
-}
-
-func (c *countingStore) CRMSummary(ctx context.Context, q syncs.CRMQuery) (syncs.CRMSummary, error) {
-	c.count("CRMSummary")
-	return c.store.CRMSummary(ctx, q)
-}
-func (c *countingStore) EntityRuns(ctx context.Context, source, syncType string, from, to time.Time, limit int) ([]syncs.Run, error) {
-	c.count("EntityRuns")
-	return c.store.EntityRuns(ctx, source, syncType, from, to, limit)
-}
-func (c *countingStore) History(ctx context.Context, q syncs.HistoryQuery) ([]syncs.Run, error) {
-	c.count("History")
-	return c.store.History(ctx, q)
-}
-func (c *countingStore) RunByID(ctx context.Context, id int64) (syncs.RunDetail, bool, error) {
-	c.count("RunByID")
-	return c.store.RunByID(ctx, id)
-}
-func (c *countingStore) Neighbours(ctx context.Context, source, syncType string, at syncs.Position) (*syncs.Run, *syncs.Run, error) {
-	c.count("Neighbours")
-	return c.store.Neighbours(ctx, source, syncType, at)
-}
-func (c *countingStore) OldestStart(ctx context.Context) (time.Time, bool, error) {
-	c.count("OldestStart")
-	return c.store.OldestStart(ctx)
 }

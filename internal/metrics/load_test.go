@@ -6,10 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,99 +15,9 @@ import (
 	"github.com/syncwatch/syncwatch/internal/dashboard"
 	"github.com/syncwatch/syncwatch/internal/metrics"
 	"github.com/syncwatch/syncwatch/internal/sqlite"
-	"github.com/syncwatch/syncwatch/internal/syncs"
+	"github.com/syncwatch/syncwatch/internal/storetest"
 	"github.com/syncwatch/syncwatch/internal/web"
 )
-
-// countingStore counts the questions a real store is asked. It wraps the store in a
-// field, not by embedding, so that a Store method it does not wrap is a compile error,
-// and TestCountingStoreCountsEveryMethod checks that each wrapper counts.
-type countingStore struct {
-	store syncs.Store
-	calls atomic.Int64
-}
-
-var _ syncs.Store = (*countingStore)(nil)
-
-func (c *countingStore) RunningByCRM(ctx context.Context, t time.Time) ([]syncs.RunningCount, error) {
-	c.calls.Add(1)
-	return c.store.RunningByCRM(ctx, t)
-}
-func (c *countingStore) LatestByCRM(ctx context.Context) ([]syncs.Run, error) {
-	c.calls.Add(1)
-	return c.store.LatestByCRM(ctx)
-}
-func (c *countingStore) LastSuccess(ctx context.Context, s string) (time.Time, bool, error) {
-	c.calls.Add(1)
-	return c.store.LastSuccess(ctx, s)
-}
-func (c *countingStore) FinishedSince(ctx context.Context, w syncs.Window) (syncs.Finished, error) {
-	c.calls.Add(1)
-	return c.store.FinishedSince(ctx, w)
-}
-func (c *countingStore) StartedByCRM(ctx context.Context, from, to time.Time) ([]syncs.CRMCount, error) {
-	c.calls.Add(1)
-	return c.store.StartedByCRM(ctx, from, to)
-}
-func (c *countingStore) RecentFailures(ctx context.Context, limit int) ([]syncs.Run, error) {
-	c.calls.Add(1)
-	return c.store.RecentFailures(ctx, limit)
-}
-func (c *countingStore) RecentRuns(ctx context.Context, q syncs.RecentQuery) ([]syncs.Run, error) {
-	c.calls.Add(1)
-	return c.store.RecentRuns(ctx, q)
-}
-func (c *countingStore) Schedules(ctx context.Context) ([]syncs.Schedule, error) {
-	c.calls.Add(1)
-	return c.store.Schedules(ctx)
-}
-func (c *countingStore) StartedNear(ctx context.Context, p []syncs.StartProbe) ([]bool, error) {
-	c.calls.Add(1)
-	return c.store.StartedNear(ctx, p)
-}
-func (c *countingStore) Health(ctx context.Context) (syncs.DatabaseHealth, error) {
-	c.calls.Add(1)
-	return c.store.Health(ctx)
-}
-func (c *countingStore) Entities(ctx context.Context, q syncs.EntityQuery) ([]syncs.Entity, error) {
-	c.calls.Add(1)
-	return c.store.Entities(ctx, q)
-}
-func (c *countingStore) StuckRuns(ctx context.Context, before time.Time, limit int) ([]syncs.Run, error) {
-	c.calls.Add(1)
-	return c.store.StuckRuns(ctx, before, limit)
-}
-func (c *countingStore) SuccessRecords(ctx context.Context, source, syncType string, from, to time.Time, limit int) ([]int64, error) {
-	c.calls.Add(1)
-	return c.store.SuccessRecords(ctx, source, syncType, from, to, limit)
-}
-func (c *countingStore) Close() error { return c.store.Close() }
-
-// TestCountingStoreCountsEveryMethod calls every question of syncs.Store through the
-// counting store, found by reflection, so that a wrapper that forgets to count fails.
-func TestCountingStoreCountsEveryMethod(t *testing.T) {
-	t.Parallel()
-	c := &countingStore{store: openSQLite(t)}
-	storeType := reflect.TypeFor[syncs.Store]()
-	v := reflect.ValueOf(c)
-	for i := range storeType.NumMethod() {
-		m := storeType.Method(i)
-		if m.Name == "Close" {
-			continue
-		}
-		method := v.MethodByName(m.Name)
-		args := make([]reflect.Value, method.Type().NumIn())
-		for j := range args {
-			args[j] = reflect.Zero(method.Type().In(j))
-		}
-		args[0] = reflect.ValueOf(context.Background())
-		before := c.calls.Load()
-		method.Call(args)
-		if c.calls.Load() != before+1 {
-			t.Errorf("countingStore.%s does not count its call", m.Name)
-		}
-	}
-}
 
 func openSQLite(t *testing.T) *sqlite.DB {
 	t.Helper()
@@ -135,7 +43,7 @@ func TestScrapesNeverReachTheWarehouse(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	store := &countingStore{store: db}
+	store := storetest.NewCountingStore(db)
 	clk := clock.NewFake(T0)
 	dash, err := dashboard.New(dashboard.Config{Store: store, Clock: clk})
 	if err != nil {
@@ -178,7 +86,7 @@ func TestScrapesNeverReachTheWarehouse(t *testing.T) {
 	if _, err := dash.RecentSyncs(ctx, dashboard.RecentQuery{Limit: dashboard.DefaultRecentLimit}); err != nil {
 		t.Fatal(err)
 	}
-	perRefresh := store.calls.Load()
+	perRefresh := store.Calls()
 	if perRefresh == 0 {
 		t.Fatal("the refresh asked the store nothing")
 	}
@@ -207,7 +115,7 @@ func TestScrapesNeverReachTheWarehouse(t *testing.T) {
 	for f := range failures {
 		t.Fatalf("a scrape did not serve the figures: %s", f)
 	}
-	if got := store.calls.Load(); got != perRefresh {
+	if got := store.Calls(); got != perRefresh {
 		t.Errorf("%d scrapes asked the store %d questions, want none beyond the refresh's %d", scrapers*scrapes, got-perRefresh, perRefresh)
 	}
 }
