@@ -2,11 +2,9 @@ package sqlite_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/syncwatch/syncwatch/internal/sqlite"
 	"github.com/syncwatch/syncwatch/internal/syncs"
 )
 
@@ -15,14 +13,9 @@ import (
 // run, left out of the success records), and NULL statuses or sources stop nothing.
 func TestEntitiesOnAHandMadeTable(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "handmade.sqlite")
-	raw := rawOpen(t, path)
 	now := time.Date(2025, 10, 9, 10, 30, 0, 0, time.UTC)
 	us := func(d time.Duration) int64 { return now.Add(d).UnixMicro() }
-	stmts := []string{
-		`CREATE TABLE sync_history (id INTEGER PRIMARY KEY, crm_source, sync_type, endpoint,
-			start_time, end_time, status, records_processed, records_created, records_updated,
-			records_failed, error_message, performance_metrics, configuration, created_at)`,
+	db := handMadeStore(t,
 		fmt.Sprintf(`INSERT INTO sync_history (id, crm_source, sync_type, status, start_time, end_time, records_processed)
 			VALUES (1, 'genius', 'leads', 'success', %d, %d, NULL)`, us(-3*time.Hour), us(-2*time.Hour)),
 		fmt.Sprintf(`INSERT INTO sync_history (id, crm_source, sync_type, status, start_time, end_time, records_processed)
@@ -33,17 +26,7 @@ func TestEntitiesOnAHandMadeTable(t *testing.T) {
 			VALUES (5, 'genius', 'leads', NULL, %d, %d)`, us(-4*time.Hour), us(-210*time.Minute)),
 		fmt.Sprintf(`INSERT INTO sync_history (id, crm_source, sync_type, status, start_time)
 			VALUES (4, 'genius', 'all', 'in_progress', %d)`, us(-90*time.Minute)),
-	}
-	for _, s := range stmts {
-		if _, err := raw.Exec(s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
-	db, err := sqlite.Open(ctx(t), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	)
 
 	entities, err := db.Entities(ctx(t), syncs.EntityQuery{Since: now.Add(-30 * 24 * time.Hour), Successes: 3})
 	if err != nil {

@@ -241,28 +241,15 @@ func abbreviate(s string) string {
 	return s
 }
 
-// TestHandMadeTableWithNullsAndOddValues opens a file whose sync_history was made by
-// hand, without types or constraints, holding NULL in every column that allows it and
-// text that is not UTF-8: every question is answered, and the dashboard's figures are
-// computed from the answers.
-func TestHandMadeTableWithNullsAndOddValues(t *testing.T) {
-	t.Parallel()
+// handMadeStore opens a file whose sync_history was made by hand, as a user might make
+// one: columns without types or constraints, filled by the inserts given.
+func handMadeStore(t *testing.T, inserts ...string) *sqlite.DB {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "handmade.sqlite")
 	raw := rawOpen(t, path)
-	now := time.Date(2025, 10, 9, 10, 30, 0, 0, time.UTC)
-	us := func(d time.Duration) int64 { return now.Add(d).UnixMicro() }
-	stmts := []string{
-		`CREATE TABLE sync_history (id INTEGER PRIMARY KEY, crm_source, sync_type, endpoint,
+	stmts := append([]string{`CREATE TABLE sync_history (id INTEGER PRIMARY KEY, crm_source, sync_type, endpoint,
 			start_time, end_time, status, records_processed, records_created, records_updated,
-			records_failed, error_message, performance_metrics, configuration, created_at)`,
-		fmt.Sprintf(`INSERT INTO sync_history (crm_source, sync_type, status, start_time, end_time, records_processed)
-			VALUES (NULL, NULL, NULL, %d, NULL, NULL)`, us(-time.Hour)),
-		fmt.Sprintf(`INSERT INTO sync_history (crm_source, sync_type, status, start_time, end_time, error_message)
-			VALUES ('hub'||x'ff', 'contacts', 'failed', %d, %d, x'ff41ff')`, us(-2*time.Hour), us(-time.Hour)),
-		fmt.Sprintf(`INSERT INTO sync_history (crm_source, sync_type, status, start_time, end_time, records_processed, error_message)
-			VALUES ('genius', 42, 'completed', %d, %d, 7, 'Sync stopped by user')`, us(-3*time.Hour), us(-2*time.Hour)),
-		fmt.Sprintf(`INSERT INTO sync_history (crm_source, sync_type, status, start_time) VALUES ('genius', 'all', 'in_progress', %d)`, us(-90*time.Minute)),
-	}
+			records_failed, error_message, performance_metrics, configuration, created_at)`}, inserts...)
 	for _, s := range stmts {
 		if _, err := raw.Exec(s); err != nil {
 			t.Fatalf("%s: %v", s, err)
@@ -272,7 +259,27 @@ func TestHandMadeTableWithNullsAndOddValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestHandMadeTableWithNullsAndOddValues opens a file whose sync_history was made by
+// hand, without types or constraints, holding NULL in every column that allows it and
+// text that is not UTF-8: every question is answered, and the dashboard's figures are
+// computed from the answers.
+func TestHandMadeTableWithNullsAndOddValues(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2025, 10, 9, 10, 30, 0, 0, time.UTC)
+	us := func(d time.Duration) int64 { return now.Add(d).UnixMicro() }
+	db := handMadeStore(t,
+		fmt.Sprintf(`INSERT INTO sync_history (crm_source, sync_type, status, start_time, end_time, records_processed)
+			VALUES (NULL, NULL, NULL, %d, NULL, NULL)`, us(-time.Hour)),
+		fmt.Sprintf(`INSERT INTO sync_history (crm_source, sync_type, status, start_time, end_time, error_message)
+			VALUES ('hub'||x'ff', 'contacts', 'failed', %d, %d, x'ff41ff')`, us(-2*time.Hour), us(-time.Hour)),
+		fmt.Sprintf(`INSERT INTO sync_history (crm_source, sync_type, status, start_time, end_time, records_processed, error_message)
+			VALUES ('genius', 42, 'completed', %d, %d, 7, 'Sync stopped by user')`, us(-3*time.Hour), us(-2*time.Hour)),
+		fmt.Sprintf(`INSERT INTO sync_history (crm_source, sync_type, status, start_time) VALUES ('genius', 'all', 'in_progress', %d)`, us(-90*time.Minute)),
+	)
 
 	runs, err := db.RecentRuns(ctx(t), syncs.RecentQuery{Limit: 10})
 	if err != nil {
