@@ -68,10 +68,7 @@ func parseAMQPURL(raw string) (amqpEndpoint, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err // url.Error repeats the whole URL, password included
-		}
+		err = withoutURL(err)
 		return ep, fmt.Errorf("invalid URL: %s", errclass.Mask(err.Error()))
 	}
 	ep.Username, ep.Password = "guest", "guest"

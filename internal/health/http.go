@@ -55,10 +55,7 @@ func newEndpointChecker(cfg EndpointConfig, timeout time.Duration) (*endpointChe
 	}
 	u, err := url.Parse(cfg.URL)
 	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
+		err = withoutURL(err)
 		return nil, fmt.Errorf("endpoint %q: invalid URL: %s", cfg.Name, errclass.Mask(err.Error()))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
@@ -106,10 +103,7 @@ func (c *endpointChecker) check(ctx context.Context) EndpointReport {
 	start := time.Now()
 	resp, err := c.client.Do(req)
 	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err // url.Error repeats the URL, credentials included
-		}
+		err = withoutURL(err)
 		rep.Status, rep.Error = StatusUnhealthy, reason(fmt.Errorf("request: %w", err), c.timeout, c.secrets...)
 		return rep
 	}

@@ -158,10 +158,7 @@ type managementClient struct {
 func newManagementClient(raw string, broker amqpEndpoint) (*managementClient, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
+		err = withoutURL(err)
 		return nil, fmt.Errorf("rabbitmq management url: invalid URL: %s", errclass.Mask(err.Error()))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
@@ -206,10 +203,7 @@ func (c *managementClient) get(ctx context.Context, segments []string, query url
 	req.Header.Set("User-Agent", "syncwatch-health")
 	resp, err := c.client.Do(req)
 	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
+		err = withoutURL(err)
 		if ctx.Err() != nil {
 			return fmt.Errorf("management API: %w", context.DeadlineExceeded)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -111,4 +112,14 @@ func lateCheck(what string, timeout time.Duration) Check {
 // (it ignores its context): no second one is started behind it.
 func stillRunningCheck(what string, timeout time.Duration) Check {
 	return Check{Status: StatusUnhealthy, Error: what + ": timed out after " + timeout.String() + "; the previous check has not returned yet"}
+}
+
+// withoutURL returns err without the *url.Error around it, if any: url.Error repeats the
+// whole URL, password included, and the reason names the server already.
+func withoutURL(err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		return uerr.Err
+	}
+	return err
 }

@@ -83,10 +83,7 @@ func parseRedisURL(raw string) (redisEndpoint, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err // url.Error repeats the whole URL, password included
-		}
+		err = withoutURL(err)
 		return ep, fmt.Errorf("invalid URL: %s", errclass.Mask(err.Error()))
 	}
 	if u.User != nil {
