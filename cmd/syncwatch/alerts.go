@@ -158,12 +158,9 @@ func (c *alertConfig) rules() (alerts.Rules, error) {
 	return r, errors.Join(errs...)
 }
 
-// channels builds the configured channels; a bad setting is an error naming it.
-func (c *alertConfig) channels() ([]alerts.Channel, error) { return c.channelsLogging(nil) }
-
-// channelsLogging is channels, whose channels log their debug lines to logger (nil:
-// nowhere).
-func (c *alertConfig) channelsLogging(logger *slog.Logger) ([]alerts.Channel, error) {
+// channels builds the configured channels, which log their debug lines to logger (nil:
+// nowhere); a bad setting is an error naming it.
+func (c *alertConfig) channels(logger *slog.Logger) ([]alerts.Channel, error) {
 	if c.timeout <= 0 {
 		return nil, errors.New("--alert-timeout must be positive")
 	}
@@ -255,7 +252,7 @@ func (c *alertConfig) newAlerts(ctx context.Context, cfg serveConfig, pageURL st
 	if err != nil {
 		return nil, err
 	}
-	channels, err := c.channelsLogging(logger)
+	channels, err := c.channels(logger)
 	if err != nil {
 		return nil, err
 	}
@@ -346,7 +343,7 @@ func alertsCommand(ctx context.Context, args []string, getenv func(string) strin
 	if err := e.parse(fs, args[1:], stderr); err != nil {
 		return err
 	}
-	channels, err := c.channels()
+	channels, err := c.channels(nil)
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func (c *serveConfig) validate() error {
 		if _, err := c.alerts.rules(); err != nil {
 			return err
 		}
-		if _, err := c.alerts.channels(); err != nil {
+		if _, err := c.alerts.channels(nil); err != nil {
 			return err
 		}
 		if c.alerts.lockLease < 300*time.Millisecond {
